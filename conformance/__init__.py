@@ -1,0 +1,1 @@
+"""Conformance suite: plays peers and crafts frames at any gometa implementation."""

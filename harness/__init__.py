@@ -1,0 +1,1 @@
+"""Harness: targets under test, fault injection, capture and the ``gmc`` CLI."""

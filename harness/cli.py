@@ -1,0 +1,74 @@
+"""``gmc``: one console script, each subcommand owned by the package it drives.
+
+The table below maps a subcommand to the module that implements it. Such a
+module exposes ``add_arguments(parser)`` and ``run(args) -> int``; it is
+imported only when its subcommand runs, so ``gmc --help`` stays fast and a
+broken optional dependency cannot take down unrelated subcommands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class SubcommandModule(Protocol):
+    """What a subcommand's owning module provides."""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Subcommand:
+    """A subcommand name, the module that owns it and its one-line help."""
+
+    name: str
+    module: str
+    help: str
+
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand("bench", "harness.bench.cli", "benchmarks: codec (more to come)"),
+    Subcommand("decode", "wire.cli", "decode gometa frames given as hex"),
+)
+
+
+def _load(sub: Subcommand) -> SubcommandModule:
+    module: SubcommandModule = importlib.import_module(sub.module)  # type: ignore[assignment]
+    return module
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser; subcommand modules add their own arguments."""
+    parser = argparse.ArgumentParser(
+        prog="gmc",
+        description="gometa-conformance: wire codec, reference node and conformance suite "
+        "for Couchbase gometa.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for sub in SUBCOMMANDS:
+        sub_parser = subparsers.add_parser(sub.name, help=sub.help, description=sub.help)
+        _load(sub).add_arguments(sub_parser)
+        sub_parser.set_defaults(_subcommand=sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and hand the subcommand to its owning module."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    sub: Subcommand | None = getattr(args, "_subcommand", None)
+    if sub is None:
+        parser.print_help()
+        return 2
+    return _load(sub).run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

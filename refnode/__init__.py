@@ -1,0 +1,1 @@
+"""refnode: a compact reference node for the gometa protocol."""

@@ -1,0 +1,1 @@
+"""Pure, deterministic protocol core: no sockets, no clocks, no global randomness."""
