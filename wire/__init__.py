@@ -4,6 +4,21 @@ Import message types and the codec from here only; the underscore modules are
 private. See ``_schema`` for the construct declarations.
 """
 
+from wire import craft
+from wire._codec import (
+    FrameDecoder,
+    Inspection,
+    decode,
+    decode_body,
+    decode_datagram,
+    encode,
+    encode_body,
+    inspect,
+    inspect_datagram,
+    message_name,
+)
+from wire._errors import DecodeError, EncodeError, NonCanonicalError, WireError
+from wire._findings import Finding
 from wire._messages import (
     CUSTOM_OPCODE_THRESHOLD,
     MESSAGE_CLASSES,
@@ -30,8 +45,34 @@ from wire._messages import (
     txid_counter,
     txid_epoch,
 )
+from wire._schema import (
+    MAX_DATAGRAM_SIZE,
+    MAX_FRAME_TOTAL_LEN,
+    MAX_NAME_LEN,
+    MESSAGE_BY_NAME,
+)
 
 __all__ = [
+    "MAX_DATAGRAM_SIZE",
+    "MAX_FRAME_TOTAL_LEN",
+    "MAX_NAME_LEN",
+    "MESSAGE_BY_NAME",
+    "DecodeError",
+    "EncodeError",
+    "Finding",
+    "FrameDecoder",
+    "Inspection",
+    "NonCanonicalError",
+    "WireError",
+    "craft",
+    "decode",
+    "decode_body",
+    "decode_datagram",
+    "encode",
+    "encode_body",
+    "inspect",
+    "inspect_datagram",
+    "message_name",
     "CUSTOM_OPCODE_THRESHOLD",
     "MESSAGE_CLASSES",
     "PROTO_VERSION",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Union
+from typing import TypeAlias
 
 PROTO_VERSION = 1
 """What gometa always puts in ``version``; no receiver ever reads it."""
@@ -199,21 +199,21 @@ class Response:
     content: bytes | None = None
 
 
-Message = Union[
-    Proposal,
-    Accept,
-    Commit,
-    Vote,
-    FollowerInfo,
-    EpochAck,
-    LeaderInfo,
-    NewLeader,
-    NewLeaderAck,
-    LogEntry,
-    Request,
-    Abort,
-    Response,
-]
+Message: TypeAlias = (
+    Proposal
+    | Accept
+    | Commit
+    | Vote
+    | FollowerInfo
+    | EpochAck
+    | LeaderInfo
+    | NewLeader
+    | NewLeaderAck
+    | LogEntry
+    | Request
+    | Abort
+    | Response
+)
 
 MESSAGE_CLASSES: tuple[type[Message], ...] = (
     Proposal,
