@@ -40,12 +40,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
 
 
 def _load(sub: Subcommand) -> SubcommandModule:
-    module: SubcommandModule = importlib.import_module(sub.module)  # type: ignore[assignment]
+    module: SubcommandModule = importlib.import_module(sub.module)
     return module
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser; subcommand modules add their own arguments."""
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the ``chosen`` subcommand's module is imported."""
     parser = argparse.ArgumentParser(
         prog="gmc",
         description="gometa-conformance: wire codec, reference node and conformance suite "
@@ -54,15 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for sub in SUBCOMMANDS:
         sub_parser = subparsers.add_parser(sub.name, help=sub.help, description=sub.help)
-        _load(sub).add_arguments(sub_parser)
+        if sub.name == chosen:
+            _load(sub).add_arguments(sub_parser)
         sub_parser.set_defaults(_subcommand=sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and hand the subcommand to its owning module."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    names = {sub.name for sub in SUBCOMMANDS}
+    chosen = next((arg for arg in args_list if not arg.startswith("-")), None)
+    parser = build_parser(chosen if chosen in names else None)
+    args = parser.parse_args(args_list)
     sub: Subcommand | None = getattr(args, "_subcommand", None)
     if sub is None:
         parser.print_help()

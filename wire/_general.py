@@ -66,9 +66,7 @@ class _BodyReader:
         if wire_type == WIRETYPE_LEN:
             length, start = self.varint(pos, path)
             if length > len(body) - start:
-                raise self.fail(
-                    "truncated_field", pos, path, f"length {length} exceeds the body"
-                )
+                raise self.fail("truncated_field", pos, path, f"length {length} exceeds the body")
             return body[start : start + length], start + length
         if wire_type in (WIRETYPE_FIXED64, WIRETYPE_FIXED32):
             size = 8 if wire_type == WIRETYPE_FIXED64 else 4
@@ -112,6 +110,7 @@ def decode_body_general(
     findings: list[Finding] = []
     values: dict[str, Any] = {}
     last_number = 0
+    seen: set[int] = set()
     pos = 0
     end = len(body)
     while pos < end:
@@ -134,7 +133,8 @@ def decode_body_general(
             pos = after
             continue
         if collect:
-            _check_order(spec, field.attr, number, last_number, base + field_pos, findings)
+            _check_order(spec, field.attr, number, last_number, base + field_pos, findings, seen)
+            seen.add(number)
             if wire_type == WIRETYPE_VARINT and not is_minimal(raw, after - pos):
                 findings.append(
                     Finding(
@@ -187,12 +187,16 @@ def decode_body_general(
 
 
 def _check_order(
-    spec: MessageSpec, attr: str, number: int, last: int, offset: int, findings: list[Finding]
+    spec: MessageSpec,
+    attr: str,
+    number: int,
+    last: int,
+    offset: int,
+    findings: list[Finding],
+    seen: set[int],
 ) -> None:
-    if number == last:
-        findings.append(
-            Finding(kind=fk.DUPLICATE_FIELD, offset=offset, path=f"{spec.name}.{attr}")
-        )
+    if number in seen:
+        findings.append(Finding(kind=fk.DUPLICATE_FIELD, offset=offset, path=f"{spec.name}.{attr}"))
     elif number < last:
         findings.append(
             Finding(
