@@ -110,8 +110,10 @@ func runClient(addr string, args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if reply != nil && reply.Result != nil {
-		os.Stdout.Write(reply.Result)
+	if op == "Get" {
+		if reply != nil {
+			os.Stdout.Write(reply.Result)
+		}
 		os.Stdout.WriteString("\n")
 	} else {
 		fmt.Println("ok")
