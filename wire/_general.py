@@ -26,6 +26,15 @@ from wire._messages import PROTO_VERSION, Message
 from wire._schema import Kind, MessageSpec
 from wire._varint import UINT32_MAX, VarintError, is_minimal, read_varint
 
+_ZERO: dict[Kind, object] = {
+    Kind.UINT32: 0,
+    Kind.UINT64: 0,
+    Kind.BOOL: False,
+    Kind.STRING: "",
+    Kind.BYTES: b"",
+}
+"""What Go's generated getters return for an absent field."""
+
 MAX_FIELD_NUMBER = (1 << 29) - 1
 MAX_GROUP_DEPTH = 10_000
 """protobuf-go's default recursion limit, which bounds nested unknown groups."""
@@ -159,21 +168,32 @@ def decode_body_general(
         )
         pos = after
     for field in spec.fields:
-        if field.attr not in values:
-            if field.required:
-                raise reader.fail(
-                    "missing_required", end, field.attr, f"required field {field.number} not set"
-                )
-            values[field.attr] = None
-            if collect and field.attr == "error":
+        if field.attr in values:
+            continue
+        if field.required:
+            # gometa's decoder does not enforce proto2 "required" (checked on
+            # the live node): an absent field reads as Go's zero value.
+            values[field.attr] = _ZERO[field.kind]
+            if collect:
                 findings.append(
                     Finding(
-                        kind=fk.MISSING_OPTIONAL_ERROR,
+                        kind=fk.MISSING_REQUIRED,
                         offset=base + end,
-                        path=f"{spec.name}.error",
-                        detail="Go always sends error, even empty",
+                        path=f"{spec.name}.{field.attr}",
+                        detail=f"required field {field.number} absent; read as zero",
                     )
                 )
+            continue
+        values[field.attr] = None
+        if collect and field.attr == "error":
+            findings.append(
+                Finding(
+                    kind=fk.MISSING_OPTIONAL_ERROR,
+                    offset=base + end,
+                    path=f"{spec.name}.error",
+                    detail="Go always sends error, even empty",
+                )
+            )
     if collect and values["version"] != PROTO_VERSION:
         findings.append(
             Finding(
