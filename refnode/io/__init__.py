@@ -1,0 +1,1 @@
+"""Drivers: the only part of refnode that touches sockets, clocks and disks."""
