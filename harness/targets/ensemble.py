@@ -28,6 +28,7 @@ from harness.targets.base import (
 )
 
 W41_KIND = "W41-cold-start-election-race"
+W41_GRACE = 0.3
 
 
 def solicit_winner(election_addr: str, timeout: float = 1.0) -> wire.Vote | None:
@@ -132,6 +133,22 @@ class Ensemble:
             time.sleep(0.02)
         raise TargetError(f"no agreed leader within {timeout}s: {self.describe()}")
 
+    def wait_stable_or_w41(self, timeout: float, w41_patience: float = 2.0) -> ProcessMember:
+        """As ``wait_stable``, but give up ``w41_patience`` s after W41 shows.
+
+        With W41 the third member can stay ELECTING until the leader dies, so
+        waiting out the whole timeout would only slow the restart down.
+        """
+        start = time.monotonic()
+        while (now := time.monotonic()) < start + timeout:
+            leader = self.agreed_leader()
+            if leader is not None:
+                return leader
+            if now - start > w41_patience and self.w41_signs():
+                raise TargetError(f"W41 seen and no agreed leader: {self.describe()}")
+            time.sleep(0.02)
+        raise TargetError(f"no agreed leader within {timeout}s: {self.describe()}")
+
     def solicit_all(self, timeout: float = 1.0) -> dict[str, str | None]:
         """Each running member's answer to a solicit: the winner's id or None."""
         out: dict[str, str | None] = {}
@@ -170,7 +187,7 @@ def start_stable_ensemble(
     size: int,
     workdir: Path,
     *,
-    attempts: int = 4,
+    attempts: int = 6,
     timeout: float = 8.0,
     initial_states: dict[int, InitialState] | None = None,
 ) -> Ensemble:
@@ -185,6 +202,10 @@ def start_stable_ensemble(
         ens.start()
         problem: str | None = None
         try:
+            ens.wait_stable_or_w41(timeout)
+            # W41's panic fires when a stale 200 ms finalize timer expires
+            # after an early win; give it time to show before probing.
+            time.sleep(W41_GRACE)
             leader = ens.wait_stable(timeout)
             answers = ens.solicit_all()
             wrong = {n: w for n, w in answers.items() if w != leader.config.host.election}
