@@ -199,6 +199,10 @@ class LeaderRole:
         self.ctx.emit(FollowerSynced(fid=s.fid, voting=kind is PeerKind.FOLLOWER))
         if kind is PeerKind.FOLLOWER:
             self._become_ready()
+        for msg in s.held:
+            if s.conn not in self.peers:
+                break
+            self.receive(s.conn, msg)
 
     # -- connections -------------------------------------------------------------
 

@@ -108,6 +108,7 @@ class LeaderSync:
     counted: bool = False
     start_txid: int = 0
     observer: list[Message] = field(default_factory=list)
+    held: list[Message] = field(default_factory=list)
 
 
 class ConsentState:
@@ -214,6 +215,14 @@ class LeaderDiscovery:
     def receive(self, conn: int, msg: Message) -> None:
         """A frame on a syncing connection; raises after queueing the close."""
         s = self.syncs[conn]
+        if s.state is LS.WAIT_NEW_LEADER_QUORUM:
+            # The follower is done and may already forward Requests; gometa
+            # leaves them in the pipe until the quorum forms. So do we.
+            if len(s.held) >= self.ctx.limits.max_client_queue:
+                self.fail(conn, "too-many-held-frames")
+                raise RemoteProtocolError("too-many-held-frames", str(len(s.held)))
+            s.held.append(msg)
+            return
         inp = _LEADER_RECV.get(type(msg))
         try:
             if inp is None:
@@ -295,7 +304,13 @@ class LeaderDiscovery:
             )
         send(s.conn, _marker(OpCode.STREAM_END, horizon))
         # Commits the stream already covers would only be stale repeats (W31).
-        s.observer = [m for m in s.observer if isinstance(m, Proposal) or m_txid(m) > horizon]
+        s.observer = [
+            m
+            for m in s.observer
+            if isinstance(m, Proposal)
+            or m_txid(m) > horizon
+            or (first_queued is not None and m_txid(m) >= first_queued)
+        ]
         send(s.conn, NewLeader(current_epoch=st.current_epoch))
 
     def _new_leader_ack(self, s: LeaderSync) -> None:
@@ -338,7 +353,7 @@ def m_txid(msg: Message) -> int:
 
 def _marker(op: OpCode, txid: int) -> LogEntry:
     key = STREAM_BEGIN_KEY if op is OpCode.STREAM_BEGIN else STREAM_END_KEY
-    return LogEntry(txnid=txid, op_code=op, key=key, content=key.encode())
+    return LogEntry(txnid=txid, op_code=int(op), key=key, content=key.encode())
 
 
 # ---------------------------------------------------------------------------

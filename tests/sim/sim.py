@@ -59,12 +59,15 @@ class Storage:
             if isinstance(eff, PersistEpochs):
                 d = self.durable
                 if eff.accepted_epoch < d.accepted_epoch or eff.current_epoch < d.current_epoch:
-                    sim.violation(f"{name}: epoch went back {d.accepted_epoch}/{d.current_epoch}"
-                                  f" -> {eff.accepted_epoch}/{eff.current_epoch}")
+                    sim.violation(
+                        f"{name}: epoch went back {d.accepted_epoch}/{d.current_epoch}"
+                        f" -> {eff.accepted_epoch}/{eff.current_epoch}"
+                    )
             if isinstance(eff, PersistCommit):
                 if self.commit_seq and eff.txid <= self.commit_seq[-1][0]:
-                    sim.violation(f"{name}: commit txid {eff.txid:#x} after "
-                                  f"{self.commit_seq[-1][0]:#x}")
+                    sim.violation(
+                        f"{name}: commit txid {eff.txid:#x} after {self.commit_seq[-1][0]:#x}"
+                    )
                 self.commit_seq.append((eff.txid, eff.op_code, eff.key, eff.content))
             self.durable.apply(eff)
         self.unflushed.clear()
@@ -187,6 +190,7 @@ class Simulator:
             fn(h.node)
         except ProtocolError as exc:
             self.errors.append(exc.reason)
+            self.trace.append(f"{self.now:.4f} {name} {exc}")
         self._after(h)
 
     def _after(self, h: Host) -> None:
@@ -265,11 +269,17 @@ class Simulator:
             vote = eff.msg
             if self.bytes_mode:
                 data = wire.encode(vote)
-                self.at(t, lambda d=data: self._call(
-                    dst, lambda n: n.step(_dgram(src_addr, d), self.now)))
+                self.at(
+                    t,
+                    lambda d=data: self._call(dst, lambda n: n.step(_dgram(src_addr, d), self.now)),
+                )
             else:
-                self.at(t, lambda v=vote: self._call(
-                    dst, lambda n: n.step(VoteReceived(src=src_addr, vote=v), self.now)))
+                self.at(
+                    t,
+                    lambda v=vote: self._call(
+                        dst, lambda n: n.step(VoteReceived(src=src_addr, vote=v), self.now)
+                    ),
+                )
 
     def _dial(self, src: str, eff: Dial) -> None:
         dst = self.by_message.get(eff.addr)
@@ -279,8 +289,13 @@ class Simulator:
         if dst is None or self.hosts[dst].node is None or not self._linked(src, dst):
             a.open = False
             del self.endpoints[(src, eff.conn)]
-            self.at(t, lambda: self._call(
-                src, lambda n: n.step(ConnectionClosed(conn=eff.conn, reason="refused"), self.now)))
+            self.at(
+                t,
+                lambda: self._call(
+                    src,
+                    lambda n: n.step(ConnectionClosed(conn=eff.conn, reason="refused"), self.now),
+                ),
+            )
             return
         hd = self.hosts[dst]
         hd.next_in_id += 1
@@ -289,10 +304,16 @@ class Simulator:
         self.endpoints[(dst, b.conn)] = b
         peer_addr = f"{self.hosts[src].config.host.message_addr.split(':')[0]}:{40000 + b.conn}"
         a.last_delivery = b.last_delivery = t
-        self.at(t, lambda: self._call(
-            dst, lambda n: n.step(ConnectionAccepted(conn=b.conn, peer=peer_addr), self.now)))
-        self.at(t, lambda: self._call(
-            src, lambda n: n.step(ConnectionEstablished(conn=a.conn), self.now)))
+        self.at(
+            t,
+            lambda: self._call(
+                dst, lambda n: n.step(ConnectionAccepted(conn=b.conn, peer=peer_addr), self.now)
+            ),
+        )
+        self.at(
+            t,
+            lambda: self._call(src, lambda n: n.step(ConnectionEstablished(conn=a.conn), self.now)),
+        )
 
     def _send(self, src: str, eff: SendMessage) -> None:
         a = self.endpoints.get((src, eff.conn))
@@ -345,17 +366,27 @@ class Simulator:
                 self.endpoints.pop((ep.host, ep.conn), None)
                 if self.hosts[ep.host].node is not None:
                     e = ep
-                    self.at(self.now + self._delay(), lambda e=e: self._call(
-                        e.host, lambda n: n.step(
-                            ConnectionClosed(conn=e.conn, reason="reset"), self.now)))
+                    self.at(
+                        self.now + self._delay(),
+                        lambda e=e: self._call(
+                            e.host,
+                            lambda n: n.step(
+                                ConnectionClosed(conn=e.conn, reason="reset"), self.now
+                            ),
+                        ),
+                    )
 
     # -- clients ---------------------------------------------------------------------
 
     def client_set(self, name: str, key: str, value: bytes) -> None:
         rid = self.next_req
         self.next_req += 1
-        self._call(name, lambda n: n.step(
-            ClientRequest(request_id=rid, op_code=2, key=key, value=value), self.now))
+        self._call(
+            name,
+            lambda n: n.step(
+                ClientRequest(request_id=rid, op_code=2, key=key, value=value), self.now
+            ),
+        )
 
     def _acked(self, name: str, eff: ClientReply) -> None:
         h = self.hosts[name]
@@ -372,12 +403,13 @@ class Simulator:
         seqs = {n: h.storage.commit_seq for n, h in self.hosts.items()}
         names = sorted(seqs, key=lambda n: len(seqs[n]))
         for i, a in enumerate(names):
-            for b in names[i + 1:]:
+            for b in names[i + 1 :]:
                 sa, sb = seqs[a], seqs[b]
                 if sb[: len(sa)] != sa:
                     k = next(j for j in range(len(sa)) if sa[j] != sb[j])
                     self.violation(
-                        f"committed logs diverge: {a}[{k}]={_d(sa[k])} {b}[{k}]={_d(sb[k])}")
+                        f"committed logs diverge: {a}[{k}]={_d(sa[k])} {b}[{k}]={_d(sb[k])}"
+                    )
         longest = {e[0]: (e[2], e[3]) for e in seqs[names[-1]]} if names else {}
         for txid, kv in self.acked.items():
             if longest.get(txid) != kv:
@@ -397,8 +429,13 @@ def _dgram(src: str, data: bytes) -> Any:
 def random_scenario(seed: int, n: int, duration: float = 6.0) -> Simulator:
     """Cold start, a write load, crashes and partitions, then heal and settle."""
     rng = random.Random(seed ^ 0x5EED)
-    sim = Simulator(seed, n, bytes_mode=rng.random() < 0.1, drop=rng.choice([0, 0.02, 0.1]),
-                    dup=rng.choice([0, 0.02, 0.1]))
+    sim = Simulator(
+        seed,
+        n,
+        bytes_mode=rng.random() < 0.1,
+        drop=rng.choice([0, 0.02, 0.1]),
+        dup=rng.choice([0, 0.02, 0.1]),
+    )
     for name in sim.hosts:
         sim.at(rng.random() * 0.05, lambda name=name: sim.start(name))
     names = list(sim.hosts)
