@@ -40,6 +40,9 @@ FID = "127.0.0.1:6002"
 # Spec frames: annotated literals and the spec's own hex text.
 # --------------------------------------------------------------------------
 
+# fmt: off
+# (one field per line, comments aligned, pyca/tls style; keep the formatter out)
+
 # §2.4 Vote (58 bytes)
 SPEC_2_4_VOTE = (
     b"\x00\x00\x00\x00\x00\x00\x00\x32"  # total_len = 50 (8 + 4 + 38)
@@ -322,6 +325,9 @@ A_VOTE_SOLICIT_SPEC_HEX = """
 00 00 00 00 00 00 00 2a 00 00 00 00 00 00 00 04 56 6f 74 65
 08 01 10 01 18 00 20 00 2a 0e 31 32 37 2e 30 2e 30 2e 31 3a 37 30 30 31 30 00 38 00 40 01
 """
+
+
+# fmt: on
 
 
 @dataclass(frozen=True)
