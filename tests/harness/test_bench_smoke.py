@@ -48,3 +48,19 @@ def test_bench_list_and_unknown(capsys: pytest.CaptureFixture[str]) -> None:
     assert "codec" in capsys.readouterr().out
     assert cli.main(["bench", "no-such-benchmark"]) == 2
     assert "codec" in registry.names()
+
+
+def test_bench_codec_without_protobuf(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the protobuf runtime the wire columns still run and the report says why
+    the comparison is empty."""
+    monkeypatch.setattr(pb_oracle, "available", lambda: False)
+    rc = cli.main(["bench", "codec", "--smoke", "--json", "--report-dir", str(tmp_path)])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    assert doc["environment"]["protobuf"] == "not installed"
+    assert any("NOT installed" in note for note in doc["notes"])
+    for row in doc["rows"]:
+        assert row["wire_us"] > 0
+        assert row["ratio"] is None and row["pb_us"] is None
