@@ -55,6 +55,10 @@ func envOr(k, def string) string {
 }
 
 func runMember(configPath, dataDir, statePath string, embedded bool) int {
+	// Before anything is reported: a SIGUSR1 sent as soon as an event shows
+	// must never meet the default action, which kills the process.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
 	cfg, err := loadConfig(configPath)
 	if err != nil {
 		events.emit("error", map[string]any{"level": "fatal", "msg": err.Error()})
@@ -101,8 +105,6 @@ func runMember(configPath, dataDir, statePath string, embedded bool) int {
 		}
 	}()
 
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
 	for {
 		select {
 		case s := <-sigs:

@@ -11,9 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from harness import observations
 from harness.rpcclient import GometaRpcClient
-from harness.targets import Ensemble, GoHostTarget, ProcessMember, Role, start_stable_ensemble
-from harness.targets.ensemble import solicit_winner
+from harness.targets import (
+    Ensemble,
+    GoHostTarget,
+    ProcessMember,
+    Role,
+    TargetError,
+    start_stable_ensemble,
+)
+from harness.targets.ensemble import W41_KIND, solicit_winner
 
 pytestmark = pytest.mark.gometa
 
@@ -67,33 +75,53 @@ def test_Ensemble_rpc_set_on_follower_readable_everywhere(go_ensemble: Ensemble)
     )
 
 
+def kill_leader_scenario(ens: Ensemble) -> None:
+    old = ens.wait_stable()
+    old_epoch = old.state()["current_epoch"]
+    follower = next(m for m in ens.members if m is not old)
+    with GometaRpcClient(follower.config.host.request) as c:
+        c.set("before-kill", b"v1")
+    wait_value(old, "before-kill")
+    t0 = time.monotonic()
+    old.kill()
+    new = ens.wait_stable(timeout=10)
+    elapsed = time.monotonic() - t0
+    assert new is not old
+    assert new.role() is Role.LEADING
+    # The epoch rises when discovery reaches a quorum, just after the roles.
+    new.wait_event(
+        lambda ev: ev.get("event") == "current_epoch" and ev["epoch"] > old_epoch, timeout=5
+    )
+    assert new.state()["current_epoch"] > old_epoch
+    assert elapsed < 10
+    # kill -9 kept the journal: the old leader comes back with its data.
+    old.restart()
+    old.wait_role(Role.FOLLOWING, timeout=10)
+    st = old.state()
+    assert st["accepted_epoch"] >= old_epoch
+    assert bytes.fromhex(st["data_hex"]["before-kill"]) == b"v1"
+
+
 def test_Ensemble_leader_kill9_reelects_with_higher_epoch(
     tmp_path: Path, gohost_binary: Path
 ) -> None:
     """Spec §4.8-4.9: survivors elect a new leader whose epoch is higher; the
-    killed member restarts on its data and rejoins with its state kept."""
-    ens = start_stable_ensemble(GoHostTarget(), 3, tmp_path)
-    try:
-        old = ens.wait_stable()
-        old_epoch = old.state()["current_epoch"]
-        follower = next(m for m in ens.members if m is not old)
-        with GometaRpcClient(follower.config.host.request) as c:
-            c.set("before-kill", b"v1")
-        wait_value(old, "before-kill")
-        t0 = time.monotonic()
-        old.kill()
-        new = ens.wait_stable(timeout=10)
-        elapsed = time.monotonic() - t0
-        assert new is not old
-        assert new.role() is Role.LEADING
-        new_epoch = new.state()["current_epoch"]
-        assert new_epoch > old_epoch
-        assert elapsed < 10
-        # kill -9 kept the journal: the old leader comes back with its data.
-        old.restart()
-        old.wait_role(Role.FOLLOWING, timeout=10)
-        st = old.state()
-        assert st["accepted_epoch"] >= old_epoch
-        assert bytes.fromhex(st["data_hex"]["before-kill"]) == b"v1"
-    finally:
-        ens.stop()
+    killed member restarts on its data and rejoins with its state kept.
+
+    W41 can also strike the re-election (the new leader then ignores the
+    restarted member's votes); that is recorded and the scenario rerun.
+    """
+    for attempt in range(1, 4):
+        ens = start_stable_ensemble(GoHostTarget(), 3, tmp_path / f"try{attempt}")
+        try:
+            kill_leader_scenario(ens)
+            return
+        except TargetError as exc:
+            if not ens.w41_signs():
+                raise
+            observations.record(
+                W41_KIND, "go", phase="re-election", attempt=attempt, problem=str(exc)
+            )
+        finally:
+            ens.stop()
+    pytest.fail("W41 struck every re-election attempt")
