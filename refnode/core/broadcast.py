@@ -451,18 +451,16 @@ class FollowerRole:
 
     def _commit(self, txid: int) -> None:
         st = self.ctx.state
-        if self.pending:
-            if self.pending[0] != txid:
-                if txid in st.committed or txid <= st.last_committed_txid:
-                    return  # a stale repeat (W31)
-                raise RemoteProtocolError(
-                    "commit-out-of-order", f"Commit {txid:#x}, expected {self.pending[0]:#x}"
-                )
+        if txid in st.committed or txid <= st.last_committed_txid:
+            return  # a stale or repeated Commit never rolls data back (W31)
+        if self.pending and self.pending[0] == txid:
             self.pending.popleft()
-        elif txid in st.committed or txid <= st.last_committed_txid:
-            return  # stale or duplicate: never roll data back (W31)
-        elif txid not in st.log:
-            raise RemoteProtocolError("commit-unknown", f"Commit {txid:#x} not in the log")
+        elif txid not in st.log or (self.pending and txid > self.pending[0]):
+            raise RemoteProtocolError(
+                "commit-out-of-order",
+                f"Commit {txid:#x}, pending {self.pending[0] if self.pending else 0:#x}",
+            )
+        # else: an entry the sync stream logged uncommitted, committed in order
         self.ctx.commit(txid)
         self.ctx.emit(ProposalCommitted(txid=txid))
         rid = self.proposed.pop(txid, None)

@@ -477,8 +477,8 @@ class Node:
                 self.ctx.close(conn, reason)
         elif self.follower is not None and self.follower.conn == conn:
             self.follower.ended = reason
-            if not close:
-                self.follower.conn = 0
+            if close:
+                self.ctx.close(conn, reason)
         elif close:
             self.ctx.close(conn, reason)
 

@@ -44,7 +44,7 @@ from refnode.core.node import Node
 from refnode.core.store import PersistentState
 
 
-class InvariantViolation(AssertionError):
+class InvariantError(AssertionError):
     pass
 
 
@@ -146,7 +146,7 @@ class Simulator:
         heapq.heappush(self.queue, (t, self.seq, fn))
 
     def violation(self, text: str) -> None:
-        raise InvariantViolation(f"seed={self.seed} t={self.now:.4f}: {text}")
+        raise InvariantError(f"seed={self.seed} t={self.now:.4f}: {text}")
 
     def run_until(self, t_end: float) -> None:
         while self.queue and self.queue[0][0] <= t_end:
