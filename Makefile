@@ -32,7 +32,7 @@ GOHOST_SRC := $(shell find harness/gometa_host -name '*.go' -o -name 'go.mod' -o
 $(GOBIN_DIR)/gometa-host: $(GOHOST_SRC)
 	@command -v go >/dev/null || { echo "ERROR: Go toolchain not found; the Go target cannot be built" >&2; exit 1; }
 	@mkdir -p $(GOBIN_DIR)
-	cd harness/gometa_host && go build -o $(GOBIN_DIR)/gometa-host .
+	cd harness/gometa_host && go build -buildvcs=false -o $(GOBIN_DIR)/gometa-host .
 
 toxiproxy: $(GOBIN_DIR)/toxiproxy-server
 

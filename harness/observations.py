@@ -12,10 +12,16 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 from harness.binaries import REPO_ROOT
+
+
+class ObservationWarning(UserWarning):
+    """Raised as a warning so pytest (xdist included) lists each observation
+    in its warnings summary without failing the test."""
 
 
 def observations_path() -> Path:
@@ -36,4 +42,7 @@ def record(kind: str, target: str, **details: Any) -> dict[str, Any]:
     finally:
         os.close(fd)
     print(f"OBSERVATION {line.strip()}", file=sys.stderr)
+    warnings.warn(
+        f"observation {kind} on {target}: {line.strip()}", ObservationWarning, stacklevel=2
+    )
     return rec
