@@ -5,10 +5,12 @@ loud failure when the Go host was not built."""
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
 
+import wire
 from harness import binaries, netalloc
 from harness.rpcclient import GometaRpcClient
 from harness.targets import (
@@ -120,5 +122,34 @@ def test_CommandTarget_runs_any_template(tmp_path: Path, gohost_binary: Path) ->
         m.wait_role(Role.LEADING, timeout=10)
         assert (tmp_path / "data" / "journal.jsonl").exists()
         assert os.path.getsize(tmp_path / "events.jsonl") > 0
+    finally:
+        m.stop()
+
+
+def _read_frame(sock: socket.socket) -> bytes:
+    buf = b""
+    while len(buf) < 8 or len(buf) < 8 + int.from_bytes(buf[:8], "big"):
+        chunk = sock.recv(65536)
+        assert chunk, "leader closed the connection"
+        buf += chunk
+    return buf[: 8 + int.from_bytes(buf[:8], "big")]
+
+
+@pytest.mark.gometa
+def test_GoHost_embedded_leader_answers_a_tcp_watcher(tmp_path: Path, gohost_binary: Path) -> None:
+    """Spec §7: in the embedded shape watchers dial the leader over TCP; a
+    FollowerInfo with voting=false is answered with LeaderInfo."""
+    m = _embedded(tmp_path)
+    m.start()
+    try:
+        m.wait_role(Role.LEADING, timeout=10)
+        host, _, port = m.config.host.message.rpartition(":")
+        with socket.create_connection((host, int(port)), timeout=5) as s:
+            s.sendall(
+                wire.encode(wire.FollowerInfo(accepted_epoch=0, fid="watcher-1", voting=False))
+            )
+            reply = wire.decode(_read_frame(s))
+        assert isinstance(reply, wire.LeaderInfo)
+        assert reply.accepted_epoch >= 1
     finally:
         m.stop()
