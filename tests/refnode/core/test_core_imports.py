@@ -9,8 +9,22 @@ from pathlib import Path
 
 CORE = Path(__file__).parents[3] / "refnode" / "core"
 FORBIDDEN = {
-    "asyncio", "socket", "selectors", "time", "os", "threading", "subprocess",
-    "pathlib", "io", "tempfile", "sqlite3", "shutil", "signal", "datetime", "secrets", "uuid",
+    "asyncio",
+    "socket",
+    "selectors",
+    "time",
+    "os",
+    "threading",
+    "subprocess",
+    "pathlib",
+    "io",
+    "tempfile",
+    "sqlite3",
+    "shutil",
+    "signal",
+    "datetime",
+    "secrets",
+    "uuid",
 }
 OPEN_CALLS = {"open", "input", "print", "exec", "eval", "__import__"}
 

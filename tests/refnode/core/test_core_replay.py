@@ -1,4 +1,4 @@
-"""Replay the real Go capture from m1's point of view (spec §4–§6).
+"""Replay the real Go capture from m1's point of view (spec §4-§6).
 
 ``tests/testdata/captures`` (or ``/work/shared/captures``) holds 504 frames of
 a 3-member gometa ensemble: cold start, 50 Sets through m1, kill of the
@@ -135,8 +135,12 @@ def test_replay_m1_matches_go() -> None:
         else:
             if isinstance(msg, wire.Proposal) and msg.req_id in req_map:
                 msg = wire.Proposal(
-                    txnid=msg.txnid, fid=msg.fid, req_id=req_map[msg.req_id],
-                    op_code=msg.op_code, key=msg.key, content=msg.content,
+                    txnid=msg.txnid,
+                    fid=msg.fid,
+                    req_id=req_map[msg.req_id],
+                    op_code=msg.op_code,
+                    key=msg.key,
+                    content=msg.content,
                 )
             node.step(FrameReceived(conn=conn, msg=msg), now)
         drain(now)
