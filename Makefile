@@ -39,7 +39,8 @@ toxiproxy: $(GOBIN_DIR)/toxiproxy-server
 $(GOBIN_DIR)/toxiproxy-server:
 	@command -v go >/dev/null || { echo "ERROR: Go toolchain not found; cannot install toxiproxy-server" >&2; exit 1; }
 	@mkdir -p $(GOBIN_DIR)
-	GOBIN=$(GOBIN_DIR) go install github.com/Shopify/toxiproxy/v2/cmd/toxiproxy-server@$(TOXIPROXY_VERSION)
+	GOBIN=$(TOOLS)/toxiproxy go install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION)
+	mv $(TOOLS)/toxiproxy/server $@
 
 lint: venv
 	$(VENV)/bin/ruff check wire refnode harness conformance tests

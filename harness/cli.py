@@ -36,6 +36,7 @@ class Subcommand:
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("bench", "harness.bench.cli", "benchmarks: codec (more to come)"),
     Subcommand("decode", "wire.cli", "decode gometa frames given as hex"),
+    Subcommand("node", "refnode.cli", "run one reference node from a gometa config file"),
 )
 
 

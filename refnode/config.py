@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from refnode.core.config import Mode, NodeConfig, PeerAddr
+
 
 class ConfigError(ValueError):
     """The config file is unusable; ``field`` says which entry (e.g. ``Peer[1].MessageAddr``)."""
@@ -67,6 +69,18 @@ class GometaConfig:
             if peer.election == election_id:
                 return peer.message
         return None
+
+    def to_node_config(self, mode: Mode = Mode.STANDALONE, *, fid: str = "") -> NodeConfig:
+        """The core's view of this file (identities as plain strings)."""
+
+        def addr(m: MemberAddrs) -> PeerAddr:
+            return PeerAddr(
+                election_addr=m.election, message_addr=m.message, request_addr=m.request
+            )
+
+        return NodeConfig(
+            host=addr(self.host), peers=tuple(addr(p) for p in self.peers), mode=mode, fid=fid
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The config file's JSON document."""

@@ -83,7 +83,9 @@ def _gen_encoder(spec: MessageSpec) -> list[str]:
         body: list[str] = []
         if f.kind in _RANGE:
             body += [
-                "if x.__class__ is not int or x < 0 or x > " + str(_RANGE[f.kind]) + ":",
+                "if x.__class__ is not int and (x.__class__ is bool or not isinstance(x, int)):",
+                f"    raise bad({path!r}, x, 'not an int')",
+                "if x < 0 or x > " + str(_RANGE[f.kind]) + ":",
                 f"    raise bad({path!r}, x, 'not a {f.kind.value}')",
                 f"add({tag!r})",
                 "add(ev(x))",
@@ -106,8 +108,10 @@ def _gen_encoder(spec: MessageSpec) -> list[str]:
                 ]
             else:
                 body += [
-                    "if not isinstance(x, (bytes, bytearray)):",
-                    f"    raise bad({path!r}, x, 'not bytes')",
+                    "if x.__class__ is not bytes:",
+                    "    if not isinstance(x, (bytes, bytearray, memoryview)):",
+                    f"        raise bad({path!r}, x, 'not bytes')",
+                    "    x = bytes(x)",
                 ]
             body += [f"add({tag!r})", "add(ev(len(x)))", "add(x)"]
         lines.append(f"    x = m.{f.attr}")

@@ -20,6 +20,8 @@ from harness.targets.base import (
 from harness.targets.ensemble import Ensemble, start_stable_ensemble
 from harness.targets.generic import CommandMember, CommandTarget
 from harness.targets.gohost import GoHostMember, GoHostTarget
+from harness.targets.mixed import MixedTarget
+from harness.targets.refnode import RefnodeMember, RefnodeTarget
 
 __all__ = [
     "CommandMember",
@@ -32,7 +34,10 @@ __all__ = [
     "LogEntry",
     "Member",
     "MemberConfig",
+    "MixedTarget",
     "ProcessMember",
+    "RefnodeMember",
+    "RefnodeTarget",
     "Role",
     "Target",
     "TargetError",

@@ -138,6 +138,43 @@ class SqliteStore:
             state.data[bytes(key).decode("utf-8", "surrogateescape")] = bytes(value)
         return state
 
+    def is_fresh(self) -> bool:
+        """True until anything but the magic number was written."""
+        meta = self._db.execute("SELECT count(*) FROM meta WHERE name != 'magic'").fetchone()[0]
+        logs = self._db.execute("SELECT count(*) FROM log").fetchone()[0]
+        return bool(meta == 0 and logs == 0)
+
+    def seed(self, state: PersistentState) -> None:
+        """Write a whole starting state in one durable transaction (fresh stores only)."""
+        if not self.is_fresh():
+            raise StorageError(f"{self.path}: seed refused, the store already holds state")
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            self._set_meta(**{name: getattr(state, name) for name in _META_FIELDS})
+            db.executemany(
+                "INSERT INTO log VALUES (?, ?, ?, ?, ?)",
+                [
+                    (
+                        _txid_key(r.txid),
+                        r.op_code,
+                        _key_bytes(r.key),
+                        r.content,
+                        int(r.txid in state.committed),
+                    )
+                    for r in state.log.values()
+                ],
+            )
+            db.executemany(
+                "INSERT INTO data VALUES (?, ?)",
+                [(_key_bytes(k), v) for k, v in state.data.items()],
+            )
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StorageError(f"{self.path}: seed failed: {exc}") from exc
+
     def apply(self, effects: Iterable[PersistEffect]) -> None:
         """Write one batch atomically; durable when this returns (if ``durable``)."""
         db = self._db

@@ -1,0 +1,362 @@
+"""The asyncio driver: moves bytes and time between the OS and the pure core.
+
+One cycle, as aioquic's protocol does it (style §11): an input arrives →
+``node.step(input, now=loop.time())`` → schedule one flush for this loop
+turn. The flush drains the core's effects and performs them in order,
+writing persistence effects in one SQLite transaction right before the first
+send that depends on them (group commit: a turn that carries 50 Accepts
+costs one fsync). Then the single timer is re-armed from
+``node.next_deadline()``.
+
+No decision is made here: identities, limits, timeouts and protocol errors
+all live in the core. The driver enforces only what it alone can see, the
+size of a connection's unsent bytes (W8).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import random
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import wire
+from refnode.core import effects as fx
+from refnode.core.config import NodeConfig
+from refnode.core.errors import ProtocolError
+from refnode.core.inputs import (
+    BytesReceived,
+    ClientRequest,
+    ConnectionAccepted,
+    ConnectionClosed,
+    ConnectionEstablished,
+    DatagramReceived,
+    Input,
+    Stop,
+)
+from refnode.core.node import Node
+from refnode.core.store import PersistEffect, PersistentState
+from refnode.io.events import EventSink, EventTranslator, state_dump
+from refnode.io.storage import SqliteStore
+
+MAX_SEND_BACKLOG = 64 * 1024 * 1024
+"""Unsent bytes a peer may owe us before it is dropped instead of freezing us (W8)."""
+KEEPALIVE_IDLE_SECONDS = 1
+"""gometa's dialling side asks for a 100 ms keepalive period, which Go rounds to 1 s."""
+
+
+def split_addr(addr: str) -> tuple[str, int]:
+    """``ip:port`` or ``[ipv6]:port`` → (host, port)."""
+    host, _, port = addr.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def format_addr(sockaddr: tuple[Any, ...]) -> str:
+    """A socket address as gometa writes it: ``ip:port``, IPv6 in brackets."""
+    host, port = sockaddr[0], sockaddr[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class _PeerProtocol(asyncio.Protocol):
+    """One TCP connection; reports to the driver by connection id."""
+
+    def __init__(self, driver: NodeDriver, conn: int | None) -> None:
+        self.driver = driver
+        self.conn = conn
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.driver._connection_made(self, transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self.conn is not None:
+            self.driver._input(BytesReceived(conn=self.conn, data=data))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.conn is not None:
+            self.driver._connection_lost(self.conn, "eof" if exc is None else str(exc))
+
+
+class _ElectionProtocol(asyncio.DatagramProtocol):
+    def __init__(self, driver: NodeDriver) -> None:
+        self.driver = driver
+
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        self.driver._input(DatagramReceived(src=format_addr(addr), data=data))
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP port unreachable for a vote to a dead peer: gometa only logs it.
+        pass
+
+
+@dataclass(slots=True)
+class _Pending:
+    future: asyncio.Future[fx.ClientReply]
+
+
+class NodeDriver:
+    """Runs one :class:`refnode.core.node.Node` on real sockets and a real disk."""
+
+    def __init__(
+        self,
+        config: NodeConfig,
+        store: SqliteStore | None,
+        *,
+        events: EventSink,
+        seed: int | None = None,
+        on_effect: Callable[[fx.Effect], None] | None = None,
+        initial_state: PersistentState | None = None,
+    ) -> None:
+        self.config = config
+        self.initial_state = initial_state
+        self.store = store
+        self.events = events
+        self.seed = seed
+        self.on_effect = on_effect
+        self.node: Node | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._udp: asyncio.DatagramTransport | None = None
+        self._conns: dict[int, _PeerProtocol] = {}
+        self._closed_by_us: set[int] = set()
+        self._accept_ids = itertools.count()
+        self._requests: dict[int, _Pending] = {}
+        self._request_ids = itertools.count(1)
+        self._flush_scheduled = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._stopped = asyncio.Event()
+        self._tasks: asyncio.TaskGroup | None = None
+        self._translate = EventTranslator(sink=events, message_addr_of=config.message_addr_of)
+
+    # ---- lifecycle -------------------------------------------------------------
+
+    async def run(self, ready: Callable[[], None] | None = None) -> None:
+        """Bind, run until :meth:`stop`, then close everything."""
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        if self.store is not None:
+            state = self.store.load()
+        else:
+            state = self.initial_state.copy() if self.initial_state else PersistentState()
+        self._translate.accepted_epoch = state.accepted_epoch
+        self._translate.current_epoch = state.current_epoch
+        host = self.config.host
+        async with asyncio.TaskGroup() as tasks:
+            self._tasks = tasks
+            server = await loop.create_server(
+                lambda: _PeerProtocol(self, None),
+                *split_addr(host.message_addr),
+                reuse_address=True,
+            )
+            if self.config.mode.value != "embedded":
+                self._udp, _ = await loop.create_datagram_endpoint(
+                    lambda: _ElectionProtocol(self), local_addr=split_addr(host.election_addr)
+                )
+            self.events(
+                "start",
+                {
+                    "impl": "refnode",
+                    "election_addr": host.election_addr,
+                    "message_addr": host.message_addr,
+                    "request_addr": host.request_addr,
+                    "mode": self.config.mode.value,
+                },
+            )
+            rng = random.Random(self.seed)
+            self.node = Node(self.config, state, rng, loop.time())
+            self._flush()
+            if ready is not None:
+                ready()
+            try:
+                await self._stopped.wait()
+            finally:
+                self.node.step(Stop(), loop.time())
+                self._flush()
+                if self._timer is not None:
+                    self._timer.cancel()
+                server.close()
+                if self._udp is not None:
+                    self._udp.close()
+                for proto in list(self._conns.values()):
+                    if proto.transport is not None:
+                        proto.transport.abort()
+                self._conns.clear()
+                for pending in self._requests.values():
+                    if not pending.future.done():
+                        pending.future.set_result(
+                            fx.ClientReply(
+                                request_id=0, error="Server Error : Server is terminated."
+                            )
+                        )
+        if self.store is not None:
+            self.store.close()
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to finish (safe from signal handlers)."""
+        self._stopped.set()
+
+    @property
+    def stopped(self) -> asyncio.Event:
+        """Set once :meth:`stop` was called; companion servers wait on it."""
+        return self._stopped
+
+    def dump_state(self) -> dict[str, Any]:
+        """The core's persistent state in the contract's ``state`` shape."""
+        assert self.node is not None
+        dump = state_dump(self.node.state)
+        dump.update(
+            status=self.node.role.value,
+            run=self.node.run,
+            election_addr=self.config.host.election_addr,
+            message_addr=self.config.host.message_addr,
+            request_addr=self.config.host.request_addr,
+            embedded=self.config.mode.value == "embedded",
+        )
+        return dump
+
+    # ---- clients ---------------------------------------------------------------
+
+    async def submit(self, op_code: int, key: str, value: bytes) -> fx.ClientReply:
+        """A client request through consensus (or a local Get); waits for its reply."""
+        loop = asyncio.get_running_loop()
+        request_id = next(self._request_ids)
+        future: asyncio.Future[fx.ClientReply] = loop.create_future()
+        self._requests[request_id] = _Pending(future)
+        try:
+            self._input(ClientRequest(request_id=request_id, op_code=op_code, key=key, value=value))
+            return await future
+        finally:
+            self._requests.pop(request_id, None)
+
+    # ---- inputs ----------------------------------------------------------------
+
+    def _input(self, inp: Input) -> None:
+        node, loop = self.node, self._loop
+        if node is None or loop is None:
+            return
+        try:
+            node.step(inp, loop.time())
+        except ProtocolError as exc:
+            # The core queued the consequence (close, drop) before raising.
+            self.events("protocol_error", {"reason": exc.reason, "detail": str(exc)})
+        self._schedule_flush()
+
+    def _connection_made(self, proto: _PeerProtocol, transport: asyncio.Transport) -> None:
+        if proto.conn is None:
+            proto.conn = next(self._accept_ids)
+            self._conns[proto.conn] = proto
+            peer = transport.get_extra_info("peername")
+            self._input(ConnectionAccepted(conn=proto.conn, peer=format_addr(peer)))
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError, AttributeError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, KEEPALIVE_IDLE_SECONDS)
+        self._input(ConnectionEstablished(conn=proto.conn))
+
+    def _connection_lost(self, conn: int, reason: str) -> None:
+        self._conns.pop(conn, None)
+        if conn in self._closed_by_us:
+            self._closed_by_us.discard(conn)
+            return
+        self._input(ConnectionClosed(conn=conn, reason=reason))
+
+    async def _dial(self, conn: int, addr: str) -> None:
+        assert self._loop is not None
+        proto = _PeerProtocol(self, conn)
+        self._conns[conn] = proto
+        try:
+            host, port = split_addr(addr)
+            await self._loop.create_connection(lambda: proto, host, port)
+        except (OSError, ValueError) as exc:
+            self._conns.pop(conn, None)
+            if conn in self._closed_by_us:
+                self._closed_by_us.discard(conn)
+                return
+            self._input(ConnectionClosed(conn=conn, reason=f"dial failed: {exc}"))
+
+    # ---- effects ---------------------------------------------------------------
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled and self._loop is not None:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        node = self.node
+        if node is None:
+            return
+        persists: list[PersistEffect] = []
+        for effect in node.drain():
+            if self.on_effect is not None:
+                self.on_effect(effect)
+            self._translate(effect)
+            if isinstance(effect, fx.PERSIST_TYPES):
+                persists.append(effect)
+                continue
+            if persists and isinstance(effect, fx.SEND_TYPES):
+                self._persist(persists)
+                persists = []
+            self._perform(effect)
+        if persists:
+            self._persist(persists)
+        self._arm_timer()
+
+    def _persist(self, batch: list[PersistEffect]) -> None:
+        if self.store is not None:
+            self.store.apply(batch)
+
+    def _perform(self, effect: fx.Effect) -> None:
+        if isinstance(effect, fx.SendMessage):
+            proto = self._conns.get(effect.conn)
+            if proto is None or proto.transport is None or proto.transport.is_closing():
+                return
+            proto.transport.write(wire.encode(effect.msg))
+            if proto.transport.get_write_buffer_size() > MAX_SEND_BACKLOG:
+                self._close(effect.conn)
+                self._input(ConnectionClosed(conn=effect.conn, reason="send-backlog"))
+        elif isinstance(effect, fx.SendDatagram):
+            if self._udp is not None:
+                self._udp.sendto(wire.encode(effect.msg), split_addr(effect.to))
+        elif isinstance(effect, fx.Dial):
+            assert self._tasks is not None
+            self._tasks.create_task(self._dial(effect.conn, effect.addr))
+        elif isinstance(effect, fx.CloseConnection):
+            self._close(effect.conn)
+        elif isinstance(effect, fx.ClientReply):
+            pending = self._requests.get(effect.request_id)
+            if pending is not None and not pending.future.done():
+                pending.future.set_result(effect)
+
+    def _close(self, conn: int) -> None:
+        self._closed_by_us.add(conn)
+        proto = self._conns.pop(conn, None)
+        if proto is not None and proto.transport is not None:
+            proto.transport.abort()
+
+    def _arm_timer(self) -> None:
+        node, loop = self.node, self._loop
+        if node is None or loop is None:
+            return
+        deadline = node.next_deadline()
+        if deadline == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = deadline
+        self._timer = None if deadline is None else loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        if self.node is not None and self._loop is not None:
+            self.node.handle_timer(self._loop.time())
+        self._flush()
