@@ -32,6 +32,15 @@ _SPEC_BY_NAME_BYTES: dict[bytes, MessageSpec] = {
 _UNPACK_U64 = HEADER.unpack_from
 
 
+def _as_bytes(data: object, path: str) -> bytes:
+    """Bytes-like input as bytes; anything else is a DecodeError, never a TypeError."""
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, (bytearray, memoryview)):
+        return bytes(data)
+    raise DecodeError("not_bytes", offset=0, path=path, detail=f"got {type(data).__name__}")
+
+
 def message_name(msg: Message | type[Message]) -> str:
     """The registered wire name of a message or message class."""
     cls = msg if isinstance(msg, type) else type(msg)
@@ -76,7 +85,8 @@ def decode_body(name: str, body: bytes, *, strict: bool = False) -> Message:
     spec = SPECS.get(name)
     if spec is None:
         raise DecodeError("unknown_name", offset=0, path="frame.name", detail=repr(name))
-    return _decode_body(spec, bytes(body), 0, strict, bytes(body))
+    raw = _as_bytes(body, "body")
+    return _decode_body(spec, raw, 0, strict, raw)
 
 
 def _lookup(name: bytes, offset: int, raw: bytes) -> MessageSpec:
@@ -130,7 +140,7 @@ def decode(data: bytes, *, strict: bool = False) -> Message:
 
     ``strict`` also rejects input Go accepts but never sends (see ``inspect``).
     """
-    data = bytes(data)
+    data = _as_bytes(data, "frame")
     size = len(data)
     if size < 8:
         raise DecodeError("truncated_header", offset=size, path="frame.total_len", raw=data)
@@ -220,7 +230,7 @@ def decode_datagram(data: bytes, *, strict: bool = False) -> Message:
     Only the first 1000 bytes are read; total_len is ignored (strict mode
     flags a wrong one); the body is everything after the name.
     """
-    data = bytes(data)
+    data = _as_bytes(data, "frame")
     if strict:
         found = inspect_datagram(data)
         if found.findings:
@@ -232,7 +242,7 @@ def decode_datagram(data: bytes, *, strict: bool = False) -> Message:
 
 def inspect(data: bytes) -> Inspection:
     """Decode one frame leniently and list every non-canonical feature."""
-    data = bytes(data)
+    data = _as_bytes(data, "frame")
     try:
         return Inspection(decode(data, strict=True), ())
     except NonCanonicalError as exc:
@@ -242,7 +252,7 @@ def inspect(data: bytes) -> Inspection:
 
 def inspect_datagram(data: bytes) -> Inspection:
     """``inspect`` for a UDP datagram."""
-    data = bytes(data)
+    data = _as_bytes(data, "frame")
     spec, body, base, findings = _datagram_parts(data)
     msg, body_findings = decode_body_general(spec, body, base, collect=True)
     return Inspection(msg, tuple(findings + body_findings))
@@ -290,7 +300,7 @@ class FrameDecoder:
                 detail=f"stream already failed: {self._error.reason}",
             )
         buf = self._buf
-        buf += chunk
+        buf += _as_bytes(chunk, "stream")
         out: list[Message] = []
         pos = 0
         try:

@@ -420,3 +420,24 @@ def test_encoder_refuses_foreign_objects() -> None:
 def test_every_spec_is_exported() -> None:
     assert set(wire.MESSAGE_BY_NAME) == set(SPECS) and len(SPECS) == 13
     assert all(wire.message_name(cls) == name for name, cls in wire.MESSAGE_BY_NAME.items())
+
+
+_FRAME = wire.encode(wire.Commit(txnid=1))
+
+
+@pytest.mark.parametrize(
+    ("call", "good"),
+    [
+        (wire.decode, _FRAME),
+        (wire.decode_datagram, _FRAME),
+        (wire.inspect, _FRAME),
+        (wire.inspect_datagram, _FRAME),
+        (lambda data: wire.FrameDecoder().feed(data), _FRAME),
+        (lambda data: wire.decode_body("Commit", data), _FRAME[22:]),
+    ],
+    ids=["decode", "datagram", "inspect", "inspect_datagram", "stream", "body"],
+)
+def test_non_bytes_input_is_a_DecodeError(call: Callable[[Any], object], good: bytes) -> None:
+    """No other exception type escapes a decoder, whatever it is given."""
+    expect_error("not_bytes", lambda: call("abc"))
+    assert call(bytearray(good)) and call(memoryview(good))
