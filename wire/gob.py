@@ -23,6 +23,9 @@ BOOL, INT, UINT, FLOAT, BYTES, STRING = 1, 2, 3, 4, 5, 6
 FIRST_USER_ID = 65
 MAX_MESSAGE = 64 * 1024 * 1024
 """Largest gob message accepted: well above gometa's 20 MiB values, far below memory trouble."""
+MAX_DEPTH = 64
+"""Deepest nesting of structs and slices decoded; a self-referencing type ends here, not in
+Python's recursion limit."""
 
 
 class GobError(ValueError):
@@ -177,7 +180,9 @@ _WIRE_LAYOUTS: dict[str, tuple[tuple[str, Any], ...]] = {
 _WIRE_FIELDS = tuple(_WIRE_LAYOUTS)
 
 
-def _read_layout(r: _Reader, layout: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+def _read_layout(r: _Reader, layout: tuple[tuple[str, Any], ...], depth: int = 0) -> dict[str, Any]:
+    if depth > MAX_DEPTH:
+        raise GobError(f"type definition nested deeper than {MAX_DEPTH} at byte {r.pos}")
     out: dict[str, Any] = {}
     index = -1
     while (delta := r.uint()) != 0:
@@ -190,9 +195,9 @@ def _read_layout(r: _Reader, layout: tuple[tuple[str, Any], ...]) -> dict[str, A
         elif kind == "int":
             out[name] = r.int()
         elif isinstance(kind, tuple) and kind and kind[0] == "list":
-            out[name] = [_read_layout(r, kind[1]) for _ in range(r.uint())]
+            out[name] = [_read_layout(r, kind[1], depth + 1) for _ in range(r.uint())]
         else:
-            out[name] = _read_layout(r, kind)
+            out[name] = _read_layout(r, kind, depth + 1)
     return out
 
 
@@ -250,7 +255,9 @@ class GobDecoder:
             raise GobError("bad singleton prefix")  # non-struct values carry a 0 delta
         return type_id, self._value(r, type_id)
 
-    def _value(self, r: _Reader, type_id: int) -> Any:
+    def _value(self, r: _Reader, type_id: int, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise GobError(f"value nested deeper than {MAX_DEPTH} at byte {r.pos}")
         if type_id == BOOL:
             return r.uint() != 0
         if type_id == INT:
@@ -273,8 +280,12 @@ class GobDecoder:
                 index += delta
                 if index >= len(fields):
                     raise GobError(f"field {index} of type {type_id} undefined")
-                out[fields[index]["Name"]] = self._value(r, fields[index]["Id"])
+                # A definition may leave Name or Id out (zero values are omitted):
+                # an unnamed field still decodes, an id of 0 is refused below.
+                name, field_type = fields[index].get("Name", ""), fields[index].get("Id", 0)
+                out[name] = self._value(r, field_type, depth + 1)
             return out
         if kind == "SliceT":
-            return [self._value(r, wire_type["Elem"]) for _ in range(r.uint())]
+            elem = wire_type.get("Elem", 0)
+            return [self._value(r, elem, depth + 1) for _ in range(r.uint())]
         raise GobError(f"unsupported gob type {type_id} ({kind or 'undefined'})")

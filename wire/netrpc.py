@@ -66,16 +66,31 @@ class Reply:
 
 
 def _split_head(buffer: bytearray) -> bytes | None:
-    """The HTTP head up to its blank line (LF or CRLF), removed from ``buffer``."""
-    for marker in (b"\r\n\r\n", b"\n\n"):
-        end = buffer.find(marker)
-        if end >= 0:
-            head = bytes(buffer[:end])
-            del buffer[: end + len(marker)]
+    """The HTTP head up to its first blank line, removed from ``buffer``.
+
+    Lines end in LF with an optional CR before it, as Go's textproto reads
+    them, so ``\n\n``, ``\r\n\r\n`` and mixtures all end the head. The first
+    blank line counts: gob bytes pipelined behind the head may hold either
+    marker too.
+    """
+    start = 0
+    while (end := buffer.find(b"\n", start, MAX_HTTP_HEAD + 1)) >= 0:
+        if bytes(buffer[start:end]) in (b"", b"\r"):
+            head = bytes(buffer[:start])
+            del buffer[: end + 1]
             return head
+        start = end + 1
     if len(buffer) > MAX_HTTP_HEAD:
         raise RpcProtocolError(f"HTTP head longer than {MAX_HTTP_HEAD} bytes")
     return None
+
+
+def _typed(value: dict[str, Any], name: str, kind: type[Any], default: Any) -> Any:
+    """Field ``name`` of a decoded struct, which the peer's own type made ``kind``."""
+    got = value.get(name, default)
+    if not isinstance(got, kind) or isinstance(got, bool) is not (kind is bool):
+        raise RpcProtocolError(f"field {name} is {type(got).__name__}, expected {kind.__name__}")
+    return got
 
 
 @dataclass(slots=True)
@@ -140,11 +155,11 @@ class ServerConnection:
             header, self._header = self._header, None
             calls.append(
                 Call(
-                    seq=int(header.get("Seq", 0)),
-                    service_method=str(header.get("ServiceMethod", "")),
-                    op_code=str(value.get("OpCode", "")),
-                    key=str(value.get("Key", "")),
-                    value=bytes(value.get("Value", b"")),
+                    seq=_typed(header, "Seq", int, 0),
+                    service_method=_typed(header, "ServiceMethod", str, ""),
+                    op_code=_typed(value, "OpCode", str, ""),
+                    key=_typed(value, "Key", str, ""),
+                    value=_typed(value, "Value", bytes, b""),
                 )
             )
         return calls
@@ -170,6 +185,11 @@ class ClientConnection:
     _decoder: GobDecoder = field(default_factory=GobDecoder)
     _encoder: GobEncoder = field(default_factory=GobEncoder)
     _header: dict[str, Any] | None = None
+
+    @property
+    def connected(self) -> bool:
+        """True once the server's ``200 Connected to Go RPC`` has been read."""
+        return self._connected
 
     def connect_request(self) -> bytes:
         """The HTTP CONNECT that opens the exchange."""
@@ -209,12 +229,13 @@ class ClientConnection:
                 self._header = value
                 continue
             header, self._header = self._header, None
-            result = value.get("Result", b"") if isinstance(value, dict) else b""
+            if not isinstance(value, dict):
+                raise RpcProtocolError(f"expected a reply struct, got {value!r}")
             replies.append(
                 Reply(
-                    seq=int(header.get("Seq", 0)),
-                    error=str(header.get("Error", "")),
-                    result=bytes(result) if isinstance(result, bytes) else b"",
+                    seq=_typed(header, "Seq", int, 0),
+                    error=_typed(header, "Error", str, ""),
+                    result=_typed(value, "Result", bytes, b""),
                 )
             )
         return replies

@@ -20,10 +20,13 @@ _OPS = {"Add": OpCode.ADD, "Set": OpCode.SET, "Delete": OpCode.DELETE, "Get": Op
 
 
 def _service_error(call: Call) -> str:
-    service, _, method = call.service_method.rpartition(".")
+    """net/rpc's own text for a ServiceMethod other than ours (server.go readRequestHeader)."""
+    service, dot, _method = call.service_method.rpartition(".")
+    if not dot:
+        return f"rpc: service/method request ill-formed: {call.service_method}"
     if service != SERVICE_METHOD.split(".")[0]:
         return f"rpc: can't find service {call.service_method}"
-    return f"rpc: can't find method {call.service_method}" if method else ""
+    return f"rpc: can't find method {call.service_method}"
 
 
 class _RpcProtocol(asyncio.Protocol):

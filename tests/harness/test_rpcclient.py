@@ -1,55 +1,32 @@
-"""The Python gob/net-rpc client, checked against encoding/gob's documented
-bytes and against the Go host's reference client (``gometa-host -client``)."""
+"""harness.rpcclient against the genuine Go server and its reference client.
+
+The gob and net/rpc rules themselves are tested in tests/wire/test_gob.py and
+tests/wire/test_netrpc.py; here the blocking and asyncio clients talk to the
+Go host's RequestAddr (Go's own net/rpc server) and must agree with the Go
+host's ``-client`` about what is stored.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from harness.netalloc import allocate_member
+from harness.netalloc import allocate_member, next_host
 from harness.rpcclient import (
-    GobDecoder,
+    AsyncGometaRpcClient,
     GometaRpcClient,
+    RpcConnectionError,
     RpcError,
-    StructType,
-    encode_int,
-    encode_uint,
+    RpcProtocolError,
+    split_addr,
 )
 from harness.targets import GoHostTarget, MemberConfig, ProcessMember, Role
-
-
-def test_encode_uint_matches_gob_docs() -> None:
-    """encoding/gob doc: 7 is 07, 256 is FE 01 00."""
-    assert encode_uint(7) == b"\x07"
-    assert encode_uint(256) == b"\xfe\x01\x00"
-    assert encode_uint(2**64 - 1) == b"\xf8" + b"\xff" * 8
-
-
-def test_encode_int_matches_gob_docs() -> None:
-    """encoding/gob doc: -129 is FE 01 01; type ids 65 and -65 are FF 82, FF 81."""
-    assert encode_int(-129) == b"\xfe\x01\x01"
-    assert encode_int(65) == b"\xff\x82"
-    assert encode_int(-65) == b"\xff\x81"
-
-
-def test_StructType_definition_matches_gob_docs_point() -> None:
-    """The Point{X, Y int} definition from the encoding/gob package docs."""
-    point = StructType(65, "Point", (("X", 2), ("Y", 2)))
-    expected = bytes.fromhex(
-        "03 01 01 05 50 6f 69 6e 74 01 ff 82 00 01 02 01 01 58 01 04 00 01 01 59 01 04 00 00 00"
-    )
-    assert point.definition() == expected
-
-
-def test_GobDecoder_reads_definition_then_value() -> None:
-    point = StructType(65, "Point", (("X", 2), ("Y", 2)))
-    dec = GobDecoder()
-    assert dec.feed(encode_int(-65) + point.definition()) is None
-    # Point{22, 33} from the docs: 07 ff 82 01 2c 01 42 00 (length byte dropped).
-    assert dec.feed(bytes.fromhex("ff82012c014200")) == (65, {"X": 22, "Y": 33})
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +61,8 @@ def test_GometaRpcClient_interoperates_with_go_client(
         assert c.get("py") == b"from python"
         c.set("empty", b"")
         assert c.get("empty") == b""
+        c.set("binary", bytes(range(256)))
+        assert c.get("binary") == bytes(range(256))
     got = go_client(gohost_binary, addr, "get", "py")
     assert got.returncode == 0 and got.stdout == "from python\n"
     assert go_client(gohost_binary, addr, "set", "go", "from go").returncode == 0
@@ -102,3 +81,79 @@ def test_GometaRpcClient_surfaces_server_errors(embedded_member: ProcessMember) 
             c.call("Broadcast", "k", b"v")
         c.set("after-error", b"still usable")
         assert c.get("after-error") == b"still usable"
+
+
+@pytest.mark.gometa
+def test_AsyncGometaRpcClient_pipelines_calls_to_go(embedded_member: ProcessMember) -> None:
+    """Many calls in flight on one connection; Go answers each by sequence number."""
+    addr = embedded_member.config.host.request
+
+    async def scenario() -> list[bytes]:
+        async with await AsyncGometaRpcClient.connect(addr) as c:
+            await asyncio.gather(*(c.set(f"a{i}", f"v{i}".encode()) for i in range(40)))
+            with pytest.raises(RpcError, match="Invalid Op code Nope"):
+                await c.call("Nope", "k")
+            return list(await asyncio.gather(*(c.get(f"a{i}") for i in range(40))))
+
+    assert asyncio.run(scenario()) == [f"v{i}".encode() for i in range(40)]
+
+
+def test_GometaRpcClient_connection_refused_names_the_address() -> None:
+    host = next_host()
+    with socket.socket() as s:
+        s.bind((host, 0))
+        addr = "{}:{}".format(*s.getsockname())
+    with pytest.raises(RpcConnectionError, match=f"{addr}: cannot connect: Connection refused"):
+        GometaRpcClient(addr, timeout=2)
+
+    async def scenario() -> None:
+        with pytest.raises(RpcConnectionError, match=f"{addr}: cannot connect"):
+            await AsyncGometaRpcClient.connect(addr, timeout=2)
+
+    asyncio.run(scenario())
+
+
+def _one_shot_server(answer: bytes) -> tuple[str, threading.Thread]:
+    """A TCP server that reads the CONNECT, writes ``answer`` and closes."""
+    listener = socket.socket()
+    listener.bind((next_host(), 0))
+    listener.listen(1)
+    addr = "{}:{}".format(*listener.getsockname())
+
+    def serve() -> None:
+        with listener:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(1024)
+                conn.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return addr, thread
+
+
+def test_GometaRpcClient_refuses_a_non_rpc_server() -> None:
+    addr, thread = _one_shot_server(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+    with pytest.raises(RpcProtocolError, match="404 Not Found"):
+        GometaRpcClient(addr, timeout=2)
+    thread.join(2)
+
+
+def test_GometaRpcClient_reports_a_server_that_hangs_up() -> None:
+    addr, thread = _one_shot_server(b"HTTP/1.0 200 Connected to Go RPC\n\n")
+    with (
+        GometaRpcClient(addr, timeout=2) as c,
+        pytest.raises(RpcConnectionError, match="server closed the connection"),
+    ):
+        c.get("k")
+    thread.join(2)
+
+
+@pytest.mark.parametrize("bad", ["nohost", "h:", ":80", "h:http", "h:70000"])
+def test_split_addr_refuses_malformed(bad: str) -> None:
+    with pytest.raises(ValueError, match="HOST:PORT"):
+        split_addr(bad)
+
+
+def test_split_addr_ipv6() -> None:
+    assert split_addr("[::1]:9000") == ("::1", 9000)
