@@ -18,6 +18,10 @@ Scalar = str | int | float | bool | None
 Row = Mapping[str, Scalar]
 
 
+class BenchUsageError(ValueError):
+    """The options make no sense for this benchmark (unknown --impl...): exit status 2."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BenchOptions:
     """Knobs every benchmark receives; each interprets them at its own scale.
@@ -32,6 +36,10 @@ class BenchOptions:
     repeats: int | None = None
     seed: int = 0
     report_dir: Path = Path("reports/bench")
+    impls: tuple[str, ...] | None = None
+    """Implementations to compare (``--impl a,b``); ``None`` lets the benchmark choose."""
+    duration: float | None = None
+    """Seconds per timed load phase (``--duration``); ``None`` lets the benchmark choose."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,13 +57,31 @@ class Column:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlotSpec:
-    """Bars of the ``y`` columns against the ``x`` column; drawn only if matplotlib is present."""
+    """One PNG, drawn only if matplotlib is present.
+
+    ``kind="bar"`` (the default) draws bars of the ``y`` columns of the rows
+    against the ``x`` column. ``kind="line"`` and ``kind="step"`` draw the
+    rows of the series table ``series`` (see :attr:`BenchResult.series`) as
+    one line per value of ``group``, ``y[0]`` against ``x``; ``markers`` names
+    another series whose rows (``x``, optional ``group`` and ``label``) become
+    vertical lines, such as the moment a leader was killed.
+    """
 
     filename: str
     title: str
     x: str
     y: tuple[str, ...]
     ylabel: str = ""
+    kind: str = "bar"
+    series: str = ""
+    """Series table to draw; empty means the result rows."""
+    group: str = ""
+    """Key whose value splits the rows into separate lines."""
+    markers: str = ""
+    """Series table of vertical marker lines."""
+    xlabel: str = ""
+    logx: bool = False
+    logy: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,6 +97,10 @@ class BenchResult:
     notes: tuple[str, ...] = ()
     plots: tuple[PlotSpec, ...] = ()
     smoke: bool = False
+    summary: Mapping[str, Scalar] = field(default_factory=dict)
+    """Headline numbers (ratios); also copied to the top level of the JSON document."""
+    series: Mapping[str, Sequence[Row]] = field(default_factory=dict)
+    """Named tables of raw data behind plots (timelines, histograms, repeats); JSON only."""
 
 
 class Benchmark(Protocol):

@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.bench import registry, report
-from harness.bench.base import BenchOptions
+from harness.bench.base import BenchOptions, BenchUsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for the interleaving order")
     parser.add_argument("--report-dir", type=Path, default=Path("reports/bench"),
                         help="where <name>.json (and plots) go (default: reports/bench)")
-    parser.add_argument("--plots", action="store_true",
-                        help="also write PNG plots (needs matplotlib)")
+    parser.add_argument("--plots", action=argparse.BooleanOptionalAction, default=True,
+                        help="write PNG plots next to the JSON (needs matplotlib; default: on)")
+    parser.add_argument("--impl", default=None,
+                        help="comma-separated implementations to compare, for benchmarks "
+                             "that compare some (e.g. refnode,gometa)")
+    parser.add_argument("--duration", type=float, default=None,
+                        help="seconds per timed load phase, for benchmarks that run load")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyError as exc:
         err.print(f"gmc bench: {exc.args[0]}")
         return 2
+    if args.duration is not None and args.duration <= 0:
+        err.print("gmc bench: --duration must be positive")
+        return 2
     for flag in ("iterations", "repeats"):
         value = getattr(args, flag)
         if value is not None and value < 1:
@@ -62,8 +70,14 @@ def run(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         seed=args.seed,
         report_dir=args.report_dir,
+        impls=tuple(i.strip() for i in args.impl.split(",") if i.strip()) if args.impl else None,
+        duration=args.duration,
     )
-    result = bench.run(options)
+    try:
+        result = bench.run(options)
+    except BenchUsageError as exc:
+        err.print(f"gmc bench {args.name}: {exc}")
+        return 2
     path = report.write_json(result, options.report_dir)
     plot_paths: list[Path] = []
     plot_skip: str | None = None

@@ -56,3 +56,13 @@ register(
     "harness.bench.codec",
     "encode+decode µs per message type: wire (default, strict) vs Google protobuf",
 )
+register(
+    "cluster",
+    "harness.bench.cluster",
+    "3-node ensembles under Go net/rpc load: commits/s, p50/p99/p999 latency, refnode/gometa",
+)
+register(
+    "failover",
+    "harness.bench.failover",
+    "kill -9 the leader under load: time to the first commit under the new leader",
+)

@@ -22,8 +22,13 @@ SCHEMA = "gmc-bench/1"
 
 
 def to_json(result: BenchResult) -> dict[str, Any]:
-    """The JSON-ready document for ``result``."""
-    return {
+    """The JSON-ready document for ``result``.
+
+    ``summary`` keys (headline ratios) are also copied to the top level so a
+    script can read ``.throughput_ratio`` directly; they may not shadow the
+    document's own keys.
+    """
+    doc: dict[str, Any] = {
         "schema": SCHEMA,
         "name": result.name,
         "description": result.description,
@@ -34,6 +39,15 @@ def to_json(result: BenchResult) -> dict[str, Any]:
         "rows": [dict(r) for r in result.rows],
         "notes": list(result.notes),
     }
+    if result.summary:
+        doc["summary"] = dict(result.summary)
+    if result.series:
+        doc["series"] = {name: [dict(r) for r in rows] for name, rows in result.series.items()}
+    for key, value in result.summary.items():
+        if key in doc:
+            raise ValueError(f"summary key {key!r} would shadow a report key")
+        doc[key] = value
+    return doc
 
 
 def write_json(result: BenchResult, report_dir: Path) -> Path:
@@ -76,15 +90,71 @@ def wide_console() -> Console:
 
 
 def print_report(result: BenchResult, console: Console) -> None:
-    """Table, then environment and notes."""
+    """Table, then the summary, environment and notes."""
     console.print(table(result))
+    for key, value in result.summary.items():
+        shown = format(value, ".3f") if isinstance(value, float) else str(value)
+        console.print(f"  [bold]{key}[/bold]: {shown}")
     for key, value in result.environment.items():
         console.print(f"  {key}: {value}")
     for note in result.notes:
         console.print(f"  note: {note}")
 
 
+def _number(value: Scalar) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _plot_lines(result: BenchResult, spec: PlotSpec, pyplot: Any, report_dir: Path) -> Path:
+    rows = result.series.get(spec.series, ()) if spec.series else result.rows
+    groups: dict[str, list[tuple[float, float]]] = {}
+    for row in rows:
+        x, y = _number(row.get(spec.x)), _number(row.get(spec.y[0]))
+        if x is not None and y is not None:
+            groups.setdefault(str(row.get(spec.group, "")) if spec.group else "", []).append((x, y))
+    fig, ax = pyplot.subplots(figsize=(8.0, 4.5))
+    colours: dict[str, Any] = {}
+    for label, points in groups.items():
+        points.sort()
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        if spec.kind == "step":
+            (line,) = ax.step(xs, ys, where="mid", label=label or None)
+        else:
+            (line,) = ax.plot(xs, ys, label=label or None)
+        colours[label] = line.get_color()
+    for row in result.series.get(spec.markers, ()) if spec.markers else ():
+        x = _number(row.get(spec.x))
+        if x is None:
+            continue
+        group = str(row.get(spec.group, "")) if spec.group else ""
+        ax.axvline(x, color=colours.get(group, "black"), linestyle="--", linewidth=1)
+        label = row.get("label")
+        if label:
+            ax.annotate(str(label), (x, 1.0), xycoords=("data", "axes fraction"),
+                        rotation=90, va="top", ha="right", fontsize=8,
+                        color=colours.get(group, "black"))
+    if spec.logx:
+        ax.set_xscale("log")
+    if spec.logy:
+        ax.set_yscale("log")
+    ax.set_title(spec.title)
+    ax.set_xlabel(spec.xlabel or spec.x)
+    ax.set_ylabel(spec.ylabel or spec.y[0])
+    if any(groups):
+        ax.legend()
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    path = report_dir / spec.filename
+    fig.savefig(path)
+    pyplot.close(fig)
+    return path
+
+
 def _plot(result: BenchResult, spec: PlotSpec, pyplot: Any, report_dir: Path) -> Path:
+    if spec.kind in ("line", "step"):
+        return _plot_lines(result, spec, pyplot, report_dir)
     labels = [str(r.get(spec.x)) for r in result.rows]
     fig, ax = pyplot.subplots(figsize=(max(6.0, 0.6 * len(labels)), 4.0))
     width = 0.8 / max(1, len(spec.y))

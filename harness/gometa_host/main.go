@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,6 +26,15 @@ func main() {
 	embedded := flag.Bool("embedded", false, "run the embedded single-leader shape")
 	oracle := flag.Bool("oracle", false, "decode/encode oracle: hex frames on stdin, JSON on stdout")
 	client := flag.String("client", "", "reference RPC client: ADDR, then set|add|get|delete KEY [VALUE]")
+	load := flag.Bool("load", false, "load generator: Set requests to -addrs (see loadgen.go)")
+	loadAddrs := flag.String("addrs", "", "with -load: comma-separated RequestAddrs")
+	loadClients := flag.Int("clients", 16, "with -load: concurrent net/rpc clients")
+	loadDuration := flag.Duration("duration", 5*time.Second, "with -load: run time; 0 = until stdin says stop")
+	loadRate := flag.Float64("rate", 0, "with -load: offered requests/s in total; 0 = saturation")
+	loadValue := flag.Int("value-size", 64, "with -load: value bytes per Set")
+	loadKeys := flag.Int("keys", 1000, "with -load: distinct keys per client")
+	loadWarmup := flag.Duration("warmup", time.Second, "with -load: excluded from the latency statistics")
+	loadTimeout := flag.Duration("timeout", 2*time.Second, "with -load: per-request timeout")
 	logLevel := flag.String("log-level", envOr("GOMETA_HOST_LOG", "info"), "error|warn|info|debug|trace (stderr)")
 	flag.Parse()
 
@@ -37,10 +47,20 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	case *load:
+		var addrs []string
+		for _, a := range strings.Split(*loadAddrs, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				addrs = append(addrs, a)
+			}
+		}
+		os.Exit(runLoad(loadgenConfig{addrs: addrs, clients: *loadClients, duration: *loadDuration,
+			rate: *loadRate, valueSize: *loadValue, keys: max(*loadKeys, 1), warmup: *loadWarmup,
+			timeout: *loadTimeout}))
 	case *client != "":
 		os.Exit(runClient(*client, flag.Args()))
 	case *configPath == "":
-		fmt.Fprintln(os.Stderr, "gometa-host: -config FILE is required (or -oracle, or -client ADDR)")
+		fmt.Fprintln(os.Stderr, "gometa-host: -config FILE is required (or -oracle, -client ADDR, or -load -addrs A,B,C)")
 		flag.Usage()
 		os.Exit(2)
 	}
