@@ -65,6 +65,45 @@ class CampaignReport:
         )
 
 
+def rejoin(ens: Ensemble, member: ProcessMember, timeout: float = 15.0) -> ProcessMember:
+    """Restart ``member`` on its data and wait until the leader counts it.
+
+    FOLLOWING alone is not enough: until the leader has synced it (spec
+    §5.4) it is not among the followers whose Accepts form a quorum, and a
+    second kill in that window costs the leader its quorum. A reference
+    leader reports ``follower_synced`` with the follower's id (its
+    MessageAddr, spec §5.1); for another leader, the member must have
+    committed everything the leader had committed when it began following,
+    and a short grace covers the last step of sync. Returns the leader.
+    """
+    member.restart()
+    member.wait_event(
+        lambda ev: (
+            ev.get("event") == "status"
+            and ev.get("status") in (Role.FOLLOWING.value, Role.LEADING.value)
+        ),
+        timeout=timeout,
+    )
+    deadline = time.monotonic() + timeout
+    leader = ens.wait_stable(timeout=timeout)
+    if leader is member:  # it won a re-election it restarted into
+        return leader
+    fid = member.config.host.message
+    if leader.has_event(lambda ev: ev.get("event") == "start" and ev.get("impl") == "refnode"):
+        leader.wait_event(
+            lambda ev: ev.get("event") == "follower_synced" and ev.get("fid") == fid,
+            timeout=max(0.1, deadline - time.monotonic()),
+        )
+        return leader
+    target = int(leader.state()["last_committed_txid"])
+    while int(member.state()["last_committed_txid"]) < target:
+        if time.monotonic() > deadline:
+            raise TargetError(f"{member.name} did not catch up to {target:#x} in {timeout}s")
+        time.sleep(0.05)
+    time.sleep(0.3)
+    return leader
+
+
 def kill_campaign(
     ens: Ensemble,
     workload: Workload,
@@ -97,16 +136,8 @@ def kill_campaign(
         point = KillPoint(i, victim.name, victim is leader, workload.ack_count)
         t0 = time.monotonic()
         victim.kill()
-        victim.restart()
         try:
-            victim.wait_event(
-                lambda ev: (
-                    ev.get("event") == "status"
-                    and ev.get("status") in (Role.FOLLOWING.value, Role.LEADING.value)
-                ),
-                timeout=recover_timeout,
-            )
-            ens.wait_stable(timeout=recover_timeout)
+            rejoin(ens, victim, recover_timeout)
         except TargetError as exc:
             raise TargetError(f"seed {seed}, kill #{i} of {victim.name}: {exc}") from exc
         point.recovered_in = time.monotonic() - t0

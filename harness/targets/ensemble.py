@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import wire
 from harness import observations
-from harness.netalloc import allocate_member, next_host
+from harness.netalloc import MemberAddrs, allocate_member, next_host
 from harness.targets.base import (
     InitialState,
     MemberConfig,
@@ -29,6 +30,16 @@ from harness.targets.base import (
 
 W41_KIND = "W41-cold-start-election-race"
 W41_GRACE = 0.3
+
+Arrange = Callable[[list[MemberAddrs]], list[MemberAddrs]]
+"""Reorders freshly allocated addresses before member i gets the i-th."""
+
+
+def by_election_id(addrs: list[MemberAddrs]) -> list[MemberAddrs]:
+    """Ascending election ids as byte-wise strings, the tie-break of votes
+    (spec §4.4 rule 4): with equal epochs and txids the last member wins, and
+    once it is gone the one before it."""
+    return sorted(addrs, key=lambda a: a.election.encode())
 
 
 def solicit_winner(election_addr: str, timeout: float = 1.0) -> wire.Vote | None:
@@ -75,9 +86,12 @@ class Ensemble:
         size: int,
         workdir: Path,
         initial_states: dict[int, InitialState] | None = None,
+        arrange: Arrange | None = None,
     ) -> None:
         self.target = target
         addrs = [allocate_member() for _ in range(size)]
+        if arrange is not None:
+            addrs = arrange(addrs)
         self.members: list[ProcessMember] = []
         for i, a in enumerate(addrs):
             config = MemberConfig(host=a, peers=tuple(p for j, p in enumerate(addrs) if j != i))
@@ -190,15 +204,18 @@ def start_stable_ensemble(
     attempts: int = 6,
     timeout: float = 8.0,
     initial_states: dict[int, InitialState] | None = None,
+    arrange: Arrange | None = None,
 ) -> Ensemble:
     """Start an ensemble whose members all agree and all answer solicits.
 
     A start that hits W41 is recorded with ``harness.observations`` and
     retried on fresh addresses, at most ``attempts`` times; anything else
-    that keeps the ensemble from agreeing is an error.
+    that keeps the ensemble from agreeing is an error. ``arrange`` orders
+    each attempt's addresses (e.g. :func:`by_election_id`, so that the
+    member chosen to lead first gets the largest election id).
     """
     for attempt in range(1, attempts + 1):
-        ens = Ensemble(target, size, workdir / f"attempt{attempt}", initial_states)
+        ens = Ensemble(target, size, workdir / f"attempt{attempt}", initial_states, arrange)
         ens.start()
         problem: str | None = None
         try:
