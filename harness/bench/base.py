@@ -82,6 +82,8 @@ class PlotSpec:
     xlabel: str = ""
     logx: bool = False
     logy: bool = False
+    where: str = "mid"
+    """For ``kind="step"``: matplotlib's ``where`` (``pre`` when x holds bucket upper edges)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

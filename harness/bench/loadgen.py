@@ -69,7 +69,8 @@ def expand_impls(impls: Sequence[str] | None) -> tuple[str, ...]:
         for name in names:
             if name not in VARIANTS:
                 raise BenchUsageError(
-                    f"unknown implementation {impl!r}; known: refnode, gometa, {', '.join(VARIANTS)}"
+                    f"unknown implementation {impl!r}; "
+                    f"known: refnode, gometa, {', '.join(VARIANTS)}"
                 )
             if name not in out:
                 out.append(name)
@@ -190,7 +191,8 @@ class CpuMeter:
         for name, (pid, cpu) in self._members().items():
             pid0, cpu0 = self.members0.get(name, (None, 0.0))
             nodes += cpu - cpu0 if pid == pid0 else cpu
-        return {"wall_s": wall, "nodes_cpu_s": nodes, "harness_cpu_s": self_cpu_seconds() - self.self0}
+        harness = self_cpu_seconds() - self.self0
+        return {"wall_s": wall, "nodes_cpu_s": nodes, "harness_cpu_s": harness}
 
 
 # ---- the load generator -------------------------------------------------------------

@@ -120,7 +120,7 @@ def _plot_lines(result: BenchResult, spec: PlotSpec, pyplot: Any, report_dir: Pa
         points.sort()
         xs, ys = [p[0] for p in points], [p[1] for p in points]
         if spec.kind == "step":
-            (line,) = ax.step(xs, ys, where="mid", label=label or None)
+            (line,) = ax.step(xs, ys, where=spec.where, label=label or None)
         else:
             (line,) = ax.plot(xs, ys, label=label or None)
         colours[label] = line.get_color()
@@ -130,9 +130,9 @@ def _plot_lines(result: BenchResult, spec: PlotSpec, pyplot: Any, report_dir: Pa
             continue
         group = str(row.get(spec.group, "")) if spec.group else ""
         ax.axvline(x, color=colours.get(group, "black"), linestyle="--", linewidth=1)
-        label = row.get("label")
-        if label:
-            ax.annotate(str(label), (x, 1.0), xycoords=("data", "axes fraction"),
+        text = row.get("label")
+        if text:
+            ax.annotate(str(text), (x, 1.0), xycoords=("data", "axes fraction"),
                         rotation=90, va="top", ha="right", fontsize=8,
                         color=colours.get(group, "black"))
     if spec.logx:
