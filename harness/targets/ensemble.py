@@ -108,9 +108,22 @@ class Ensemble:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> None:
-        for m in self.members:
+    def start(self, *, stagger: bool = False, timeout: float = 10.0) -> None:
+        """Start every member; ``stagger`` starts them last to first, each
+        once the one before printed its ``start`` event.
+
+        With :func:`by_election_id` the staggered order brings the largest
+        id up first, so it wins the cold start (spec §4.4) even when the
+        kinds boot at different speeds (a Python process takes ~0.4 s, the Go
+        host a few ms, and two fast members would elect without it).
+        """
+        if not stagger:
+            for m in self.members:
+                m.start()
+            return
+        for m in reversed(self.members):
             m.start()
+            m.wait_event(lambda ev: ev.get("event") == "start", timeout)
 
     def stop(self) -> None:
         for m in self.members:
@@ -205,6 +218,7 @@ def start_stable_ensemble(
     timeout: float = 8.0,
     initial_states: dict[int, InitialState] | None = None,
     arrange: Arrange | None = None,
+    stagger: bool = False,
 ) -> Ensemble:
     """Start an ensemble whose members all agree and all answer solicits.
 
@@ -212,11 +226,12 @@ def start_stable_ensemble(
     retried on fresh addresses, at most ``attempts`` times; anything else
     that keeps the ensemble from agreeing is an error. ``arrange`` orders
     each attempt's addresses (e.g. :func:`by_election_id`, so that the
-    member chosen to lead first gets the largest election id).
+    member chosen to lead first gets the largest election id); ``stagger``
+    is passed to :meth:`Ensemble.start`.
     """
     for attempt in range(1, attempts + 1):
         ens = Ensemble(target, size, workdir / f"attempt{attempt}", initial_states, arrange)
-        ens.start()
+        ens.start(stagger=stagger)
         problem: str | None = None
         try:
             ens.wait_stable_or_w41(timeout)
