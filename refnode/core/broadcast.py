@@ -11,7 +11,12 @@ Accept. An ``Accept`` counts for the follower *whose connection carries it*;
 a body ``fid`` that disagrees closes the connection (W27), and an Accept for
 a txid that was never proposed counts for nothing (W28). Proposals commit
 strictly in txid order once a majority accepted them; each commit is
-persisted before its ``Commit`` frames and the client's reply go out. The
+persisted before its ``Commit`` frames and the client's reply go out. At
+most ``Limits.max_outstanding_proposals`` Proposals are in flight; later
+writes (local or forwarded) wait in a FIFO backlog of at most
+``max_client_queue`` and are proposed as commits free slots; beyond that a
+local client gets "queue full" and a forwarded Request an ``Abort`` (W8: the
+leader answers instead of blocking). The
 leader steps down (ends the run) when, after it became ready, its voting
 followers no longer form a majority with it (spec §6.5).
 
@@ -59,6 +64,7 @@ from .quorum import lost_quorum
 
 NO_HANDLER = "No custom request handler"
 TERMINATED = "Server Error : Terminate Request due to server termination"
+QUEUE_FULL = "Server Error : queue full"
 
 
 class BroadcastInput(enum.Enum):
@@ -116,6 +122,20 @@ class Pending:
     request_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Waiting:
+    """A valid write waiting for a proposal slot (``max_outstanding_proposals``)."""
+
+    fid: str
+    conn: int | None
+    """The follower connection it came on; None for a local client."""
+    req_id: int
+    op: int
+    key: str
+    value: bytes
+    request_id: int | None
+
+
 class LeaderRole:
     """Leader of one run: discovery of every connection, then broadcast."""
 
@@ -145,6 +165,9 @@ class LeaderRole:
         self.ended: str | None = None
         self.ready_deadline: float | None = None if embedded else now + ctx.limits.leader_timeout
         self.queued: deque[tuple[int, int, str, bytes]] = deque()
+        self.backlog: deque[Waiting] = deque()
+        """Writes beyond ``max_outstanding_proposals``, proposed in arrival order."""
+        self._releasing = False
         self.disc = LeaderDiscovery(
             ctx,
             quorum=quorum,
@@ -219,6 +242,9 @@ class LeaderRole:
         fid, kind = peer
         inp = BROADCAST_INPUT.get(type(msg), BI.RECV_OTHER)
         action = LEADER_TRANSITIONS[(kind, inp)]
+        self.ctx.trace(
+            "leader_broadcast", kind.value, inp.value, kind.value, conn=conn, action=action
+        )
         if action == "propose":
             assert isinstance(msg, Request)
             self._remote_request(conn, fid, msg)
@@ -267,7 +293,7 @@ class LeaderRole:
     def client_request(self, request_id: int, op: int, key: str, value: bytes) -> None:
         if not self.ready:
             if len(self.queued) >= self.ctx.limits.max_client_queue:
-                self.ctx.emit(ClientReply(request_id=request_id, error="Server Error : queue full"))
+                self.ctx.emit(ClientReply(request_id=request_id, error=QUEUE_FULL))
             else:
                 self.queued.append((request_id, op, key, value))
             return
@@ -280,7 +306,17 @@ class LeaderRole:
             )
             return
         req_id = self.ctx.rng.getrandbits(64)
-        self._propose(self.ctx.fid, req_id, op, key, value, request_id)
+        self._admit(
+            Waiting(
+                fid=self.ctx.fid,
+                conn=None,
+                req_id=req_id,
+                op=op,
+                key=key,
+                value=value,
+                request_id=request_id,
+            )
+        )
 
     def _remote_request(self, conn: int, fid: str, msg: Request) -> None:
         if msg.op_code > CUSTOM_OPCODE_THRESHOLD:
@@ -297,7 +333,45 @@ class LeaderRole:
                 ),
             )
             return
-        self._propose(fid, msg.req_id, msg.op_code, msg.key, msg.content, None)
+        self._admit(
+            Waiting(
+                fid=fid,
+                conn=conn,
+                req_id=msg.req_id,
+                op=msg.op_code,
+                key=msg.key,
+                value=msg.content,
+                request_id=None,
+            )
+        )
+
+    def _admit(self, w: Waiting) -> None:
+        """Propose ``w`` now, or queue it while ``max_outstanding_proposals`` are
+        in flight (W8: the leader never blocks; a full queue answers at once)."""
+        lim = self.ctx.limits
+        if not self.backlog and len(self.pending) < lim.max_outstanding_proposals:
+            self._propose(w.fid, w.req_id, w.op, w.key, w.value, w.request_id)
+            return
+        if len(self.backlog) >= lim.max_client_queue:
+            if w.request_id is not None:
+                self.ctx.emit(ClientReply(request_id=w.request_id, error=QUEUE_FULL))
+            elif w.conn is not None and w.conn in self.peers:
+                self.ctx.send(w.conn, Abort(req_id=w.req_id, fid=w.fid, error=QUEUE_FULL))
+            return
+        self.backlog.append(w)
+
+    def _release_backlog(self) -> None:
+        """Propose waiting writes while slots are free (not re-entrant)."""
+        if self._releasing:
+            return
+        self._releasing = True
+        try:
+            lim = self.ctx.limits.max_outstanding_proposals
+            while self.backlog and len(self.pending) < lim and self.ended is None:
+                w = self.backlog.popleft()
+                self._propose(w.fid, w.req_id, w.op, w.key, w.value, w.request_id)
+        finally:
+            self._releasing = False
 
     def _propose(
         self, fid: str, req_id: int, op: int, key: str, value: bytes, request_id: int | None
@@ -336,9 +410,11 @@ class LeaderRole:
             txid = min(self.pending)
             p = self.pending[txid]
             if not self.quorum(len(p.accepts)):
-                return
+                break
             del self.pending[txid]
             self._commit(txid, p.request_id)
+        if self.backlog:
+            self._release_backlog()
 
     def _commit(self, txid: int, request_id: int | None = None) -> None:
         self.ctx.commit(txid)
@@ -357,6 +433,10 @@ class LeaderRole:
         for rid, *_ in self.queued:
             self.ctx.emit(ClientReply(request_id=rid, error=TERMINATED))
         self.queued.clear()
+        for w in self.backlog:
+            if w.request_id is not None:
+                self.ctx.emit(ClientReply(request_id=w.request_id, error=TERMINATED))
+        self.backlog.clear()
         self.disc.syncs.clear()
         self.peers.clear()
 
@@ -423,6 +503,8 @@ class FollowerRole:
             return
         inp = BROADCAST_INPUT.get(type(msg), BI.RECV_OTHER)
         action = FOLLOWER_TRANSITIONS[(self.phase, inp)]
+        phase = self.phase.value
+        self.ctx.trace("follower_broadcast", phase, inp.value, phase, conn=self.conn, action=action)
         if action == "log":
             assert isinstance(msg, Proposal)
             self._proposal(msg)
@@ -483,7 +565,7 @@ class FollowerRole:
     def client_request(self, request_id: int, op: int, key: str, value: bytes) -> None:
         if self.phase is not FollowerPhase.BROADCAST:
             if len(self.queued) >= self.ctx.limits.max_client_queue:
-                self.ctx.emit(ClientReply(request_id=request_id, error="Server Error : queue full"))
+                self.ctx.emit(ClientReply(request_id=request_id, error=QUEUE_FULL))
             else:
                 self.queued.append((request_id, op, key, value))
             return

@@ -60,8 +60,11 @@ class Limits:
     max_sync_entries: int = 1_000_000
     """Stream entries a follower buffers before StreamEnd (W22)."""
     max_client_queue: int = 10_000
+    """Client requests waiting (for a leader, a sync, or a proposal slot); more are
+    answered "queue full" at once."""
     max_outstanding_proposals: int = 10_000
-    """Proposals in flight at the leader; more client requests wait (W8)."""
+    """Proposals in flight (uncommitted) at the leader; later writes wait in a
+    FIFO backlog of at most ``max_client_queue`` (W8)."""
     max_datagram_size: int = 1000
 
 

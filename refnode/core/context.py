@@ -22,6 +22,7 @@ from .effects import (
     SendMessage,
 )
 from .store import TRANSACTIONAL, PersistentState
+from .trace import Tracer
 
 MAX_EPOCH = 0xFFFFFFFF
 MAX_COUNTER = 0xFFFFFFFF
@@ -42,6 +43,8 @@ class Context:
         self.out: list[Effect] = []
         self.closed: set[int] = set()
         """Connections closed since the node last pruned its table."""
+        self.trace = Tracer()
+        """Reports every state-machine move (:mod:`.trace`); a no-op until hooked."""
 
     # network
     def send(self, conn: int, msg: Message) -> None:

@@ -72,6 +72,8 @@ class LeaderSyncInput(enum.Enum):
     RECV_FOLLOWER_INFO = "RECV_FOLLOWER_INFO"
     RECV_EPOCH_ACK = "RECV_EPOCH_ACK"
     RECV_NEW_LEADER_ACK = "RECV_NEW_LEADER_ACK"
+    RECV_OTHER = "RECV_OTHER"
+    """Any other frame (a Request, a Proposal, ...)."""
     QUORUM_EPOCH = "QUORUM_EPOCH"
     QUORUM_ACK = "QUORUM_ACK"
     QUORUM_NEW_LEADER = "QUORUM_NEW_LEADER"
@@ -86,8 +88,16 @@ LEADER_SYNC_TRANSITIONS: dict[tuple[LeaderSyncState, LeaderSyncInput], LeaderSyn
     (LS.WAIT_ACK_QUORUM, LI.QUORUM_ACK): LS.WAIT_NEW_LEADER_ACK,
     (LS.WAIT_NEW_LEADER_ACK, LI.RECV_NEW_LEADER_ACK): LS.WAIT_NEW_LEADER_QUORUM,
     (LS.WAIT_NEW_LEADER_QUORUM, LI.QUORUM_NEW_LEADER): LS.SYNCED,
+    # The follower is done and may already forward Requests; gometa leaves
+    # every frame in the pipe until the quorum forms. So do we: they are
+    # held (at most ``max_client_queue``) and handled once SYNCED.
+    (LS.WAIT_NEW_LEADER_QUORUM, LI.RECV_FOLLOWER_INFO): LS.WAIT_NEW_LEADER_QUORUM,
+    (LS.WAIT_NEW_LEADER_QUORUM, LI.RECV_EPOCH_ACK): LS.WAIT_NEW_LEADER_QUORUM,
+    (LS.WAIT_NEW_LEADER_QUORUM, LI.RECV_NEW_LEADER_ACK): LS.WAIT_NEW_LEADER_QUORUM,
+    (LS.WAIT_NEW_LEADER_QUORUM, LI.RECV_OTHER): LS.WAIT_NEW_LEADER_QUORUM,
 }
-"""The leader's per-connection table; any other (state, input) fails the sync."""
+"""The leader's per-connection table; any other (state, input) fails the sync
+(FAILED: the connection is closed and its votes withdrawn)."""
 
 _LEADER_RECV: dict[type, LeaderSyncInput] = {
     FollowerInfo: LI.RECV_FOLLOWER_INFO,
@@ -207,30 +217,25 @@ class LeaderDiscovery:
         return sync
 
     def _move(self, s: LeaderSync, inp: LeaderSyncInput) -> None:
-        nxt = LEADER_SYNC_TRANSITIONS.get((s.state, inp))
+        old = s.state
+        nxt = LEADER_SYNC_TRANSITIONS.get((old, inp))
         if nxt is None:
-            raise RemoteProtocolError("unexpected-message", f"{inp.value} in {s.state.value}")
+            raise RemoteProtocolError("unexpected-message", f"{inp.value} in {old.value}")
         s.state = nxt
+        self.ctx.trace("leader_sync", old.value, inp.value, nxt.value, conn=s.conn)
 
     def receive(self, conn: int, msg: Message) -> None:
         """A frame on a syncing connection; raises after queueing the close."""
         s = self.syncs[conn]
-        if s.state is LS.WAIT_NEW_LEADER_QUORUM:
-            # The follower is done and may already forward Requests; gometa
-            # leaves them in the pipe until the quorum forms. So do we.
-            if len(s.held) >= self.ctx.limits.max_client_queue:
-                self.fail(conn, "too-many-held-frames")
-                raise RemoteProtocolError("too-many-held-frames", str(len(s.held)))
-            s.held.append(msg)
-            return
-        inp = _LEADER_RECV.get(type(msg))
+        inp = _LEADER_RECV.get(type(msg), LI.RECV_OTHER)
+        before = s.state
         try:
-            if inp is None:
-                raise RemoteProtocolError(
-                    "unexpected-message", f"{type(msg).__name__} in {s.state.value}"
-                )
             self._move(s, inp)
-            if isinstance(msg, FollowerInfo):
+            if before is LS.WAIT_NEW_LEADER_QUORUM:
+                if len(s.held) >= self.ctx.limits.max_client_queue:
+                    raise RemoteProtocolError("too-many-held-frames", str(len(s.held)))
+                s.held.append(msg)
+            elif isinstance(msg, FollowerInfo):
                 self._follower_info(s, msg)
             elif isinstance(msg, EpochAck):
                 self._epoch_ack(s, msg)
@@ -244,7 +249,8 @@ class LeaderDiscovery:
         s = self.syncs.pop(conn, None)
         if s is None:
             return
-        s.state = LS.FAILED
+        old, s.state = s.state, LS.FAILED
+        self.ctx.trace("leader_sync", old.value, reason, LS.FAILED.value, conn=conn)
         if s.counted:
             self.consent.withdraw(s.fid)
         self.ctx.close(conn, reason)
@@ -366,6 +372,8 @@ class FollowerSyncState(enum.Enum):
     RECEIVING_STREAM = "RECEIVING_STREAM"
     WAIT_NEW_LEADER = "WAIT_NEW_LEADER"
     DONE = "DONE"
+    FAILED = "FAILED"
+    """The sync failed; the follower's run ends with it."""
 
 
 class FollowerSyncInput(enum.Enum):
@@ -374,6 +382,8 @@ class FollowerSyncInput(enum.Enum):
     RECV_LOG_ENTRY = "RECV_LOG_ENTRY"
     RECV_STREAM_END = "RECV_STREAM_END"
     RECV_NEW_LEADER = "RECV_NEW_LEADER"
+    RECV_OTHER = "RECV_OTHER"
+    """Any other frame (a Proposal, a Commit, ...)."""
 
 
 FS, FI = FollowerSyncState, FollowerSyncInput
@@ -385,7 +395,9 @@ FOLLOWER_SYNC_TRANSITIONS: dict[tuple[FollowerSyncState, FollowerSyncInput], Fol
     (FS.RECEIVING_STREAM, FI.RECV_STREAM_END): FS.WAIT_NEW_LEADER,
     (FS.WAIT_NEW_LEADER, FI.RECV_NEW_LEADER): FS.DONE,
 }
-"""The follower's (and watcher's) table; any other pair fails the sync."""
+"""The follower's (and watcher's) table; any other pair fails the sync (FAILED).
+``RECV_CONNECTED`` outside CONNECTING is the driver's error instead
+(:class:`LocalProtocolError`, no move)."""
 
 
 class FollowerSync:
@@ -405,12 +417,20 @@ class FollowerSync:
         self.entries: list[LogEntry] = []
 
     def _move(self, inp: FollowerSyncInput) -> None:
-        nxt = FOLLOWER_SYNC_TRANSITIONS.get((self.state, inp))
+        old = self.state
+        nxt = FOLLOWER_SYNC_TRANSITIONS.get((old, inp))
         if nxt is None:
-            raise RemoteProtocolError("unexpected-message", f"{inp.value} in {self.state.value}")
+            raise RemoteProtocolError("unexpected-message", f"{inp.value} in {old.value}")
         self.state = nxt
+        self.ctx.trace("follower_sync", old.value, inp.value, nxt.value, conn=self.conn)
+
+    def _fail(self, reason: str) -> None:
+        old, self.state = self.state, FS.FAILED
+        self.ctx.trace("follower_sync", old.value, reason, FS.FAILED.value, conn=self.conn)
 
     def connected(self) -> None:
+        if self.state is not FS.CONNECTING:
+            raise LocalProtocolError("already-connected", f"conn {self.conn} in {self.state}")
         self._move(FI.RECV_CONNECTED)
         self.ctx.send(
             self.conn,
@@ -420,7 +440,17 @@ class FollowerSync:
         )
 
     def receive(self, msg: Message) -> bool:
-        """Handle one frame; True once the sync is done (NewLeaderAck sent)."""
+        """Handle one frame; True once the sync is done (NewLeaderAck sent).
+
+        Raises :class:`RemoteProtocolError` after moving to FAILED.
+        """
+        try:
+            return self._receive(msg)
+        except RemoteProtocolError as exc:
+            self._fail(exc.reason)
+            raise
+
+    def _receive(self, msg: Message) -> bool:
         if isinstance(msg, LeaderInfo):
             self._move(FI.RECV_LEADER_INFO)
             self._leader_info(msg)
@@ -447,9 +477,7 @@ class FollowerSync:
             self.ctx.send(self.conn, NewLeaderAck())
             return True
         else:
-            raise RemoteProtocolError(
-                "unexpected-message", f"{type(msg).__name__} in {self.state.value}"
-            )
+            self._move(FI.RECV_OTHER)  # in no state: raises
         return False
 
     def _leader_info(self, msg: LeaderInfo) -> None:

@@ -37,6 +37,7 @@ from wire import PeerStatus, Vote
 
 from .effects import Effect, SendDatagram
 from .errors import LocalProtocolError
+from .trace import Tracer
 from .votes import Order, compare_votes, count_agreeing
 
 ROUND_MASK = (1 << 64) - 1
@@ -64,8 +65,6 @@ S, EI = ElectionState, ElectionInput
 
 TRANSITIONS: dict[tuple[ElectionState, ElectionInput], frozenset[ElectionState]] = {
     (S.IDLE, EI.SEND_START): frozenset({S.BALLOTING, S.DECIDED}),
-    (S.IDLE, EI.RECV_VOTE): frozenset({S.IDLE}),
-    (S.IDLE, EI.RECV_SOLICIT): frozenset({S.IDLE}),
     (S.BALLOTING, EI.RECV_VOTE): frozenset({S.BALLOTING, S.FINALIZING}),
     (S.BALLOTING, EI.RECV_SOLICIT): frozenset({S.BALLOTING}),
     (S.BALLOTING, EI.TIMEOUT_RETRY): frozenset({S.BALLOTING}),
@@ -76,7 +75,14 @@ TRANSITIONS: dict[tuple[ElectionState, ElectionInput], frozenset[ElectionState]]
     (S.DECIDED, EI.RECV_VOTE): frozenset({S.DECIDED}),
     (S.DECIDED, EI.RECV_SOLICIT): frozenset({S.DECIDED}),
 }
-"""Every allowed (state, input) pair and the states it may lead to."""
+"""Every allowed (state, input) pair and the states it may lead to.
+
+Missing pairs: a vote before SEND_START and a second SEND_START are the
+caller's error (:class:`LocalProtocolError`, nothing changes; the node starts
+its site as it creates it); a TIMEOUT_* with its timer not armed does nothing
+(the site arms the retry timer only while balloting, the finalize timer only
+while finalizing).
+"""
 
 
 class ElectionSite:
@@ -96,6 +102,7 @@ class ElectionSite:
         ballot_timeout: float = 0.050,
         ballot_max_timeout: float = 0.500,
         finalize_wait: float = 0.200,
+        trace: Tracer | None = None,
     ) -> None:
         self.me = me
         self.peers = tuple(p for p in peers if p != me)
@@ -118,6 +125,7 @@ class ElectionSite:
         self.retry_at: float | None = None
         self._retry_interval = ballot_timeout
         self.finalize_at: float | None = None
+        self._trace = trace if trace is not None else Tracer()
 
     # -- helpers ---------------------------------------------------------------
 
@@ -125,7 +133,8 @@ class ElectionSite:
         allowed = TRANSITIONS.get((self.state, inp))
         if allowed is None or new not in allowed:  # pragma: no cover - a bug
             raise LocalProtocolError("bad-transition", f"{self.state} --{inp}--> {new}")
-        self.state = new
+        old, self.state = self.state, new
+        self._trace("election", old.value, inp.value, new.value)
 
     def state_vote(self) -> Vote:
         """The vote built from the node's current state (spec §4.3)."""
@@ -189,7 +198,13 @@ class ElectionSite:
     # -- inputs -----------------------------------------------------------------
 
     def start(self, now: float) -> str | None:
-        """SEND_START: cast a ballot. Returns the winner at once if it wins alone."""
+        """SEND_START: cast a ballot. Returns the winner at once if it wins alone.
+
+        Only in IDLE: a site holds one ballot (a new run gets a new site), so
+        a second start is the caller's error and changes nothing.
+        """
+        if self.state is not S.IDLE:
+            raise LocalProtocolError("already-started", f"SEND_START in {self.state.value}")
         self.round = (self.round + 1) & ROUND_MASK
         self.received, self.active = {}, {}
         self._update_proposed(self.state_vote())
@@ -206,6 +221,8 @@ class ElectionSite:
 
     def receive(self, src: str, vote: Vote, now: float) -> None:
         """RECV_VOTE / RECV_SOLICIT: one well-formed vote from ``src``."""
+        if self.state is S.IDLE:
+            raise LocalProtocolError("not-started", "a vote before SEND_START")
         if vote.solicit:
             self._go(EI.RECV_SOLICIT, self.state)
             if self._status() in (PeerStatus.LEADING, PeerStatus.FOLLOWING):
@@ -213,7 +230,7 @@ class ElectionSite:
             return
         if src not in self.full_ensemble:
             return
-        if self.state in (S.IDLE, S.DECIDED):
+        if self.state is S.DECIDED:
             self._go(EI.RECV_VOTE, self.state)
             self._respond_inquiry(src, vote)
             return

@@ -64,6 +64,7 @@ from .inputs import (
 )
 from .quorum import embedded_quorum, majority, watcher_quorum
 from .store import PersistentState
+from .trace import TraceHook
 
 
 class Role(enum.Enum):
@@ -76,7 +77,7 @@ class Role(enum.Enum):
 
 
 NODE_TRANSITIONS: dict[Role, frozenset[Role]] = {
-    Role.PAUSED: frozenset({Role.ELECTING, Role.LEADING, Role.WATCHING, Role.STOPPED}),
+    Role.PAUSED: frozenset({Role.ELECTING, Role.LEADING, Role.STOPPED}),
     Role.ELECTING: frozenset(
         {Role.LEADING, Role.FOLLOWING, Role.WATCHING, Role.PAUSED, Role.STOPPED}
     ),
@@ -85,7 +86,14 @@ NODE_TRANSITIONS: dict[Role, frozenset[Role]] = {
     Role.WATCHING: frozenset({Role.PAUSED, Role.STOPPED}),
     Role.STOPPED: frozenset(),
 }
-"""Run-level roles and the moves between them."""
+"""Run-level roles and the moves between them.
+
+A run starts ELECTING (LEADING at once when embedded); a watcher that dials
+its leader directly still passes through ELECTING (RoleChanged ELECTING,
+then WATCHING), so PAUSED -> WATCHING is not a move.
+ELECTING -> PAUSED is defensive only: it ends a run whose winner has no
+MessageAddr, which cannot happen while only members' votes are counted.
+"""
 
 _STATUS = {
     Role.LEADING: PeerStatus.LEADING,
@@ -115,10 +123,12 @@ class Node:
         now: float,
         *,
         start: bool = True,
+        trace: TraceHook | None = None,
     ) -> None:
         self.config = config
         self.me = config.host.election_addr
         self.ctx = Context(config, state, rng, self.me)
+        self.ctx.trace.hook = trace
         self.role = Role.PAUSED
         self.run = 0
         self.last_round = 0
@@ -138,6 +148,15 @@ class Node:
     @property
     def state(self) -> PersistentState:
         return self.ctx.state
+
+    @property
+    def trace(self) -> TraceHook | None:
+        """The trace hook: called with every :class:`~.trace.Transition` (or None)."""
+        return self.ctx.trace.hook
+
+    @trace.setter
+    def trace(self, hook: TraceHook | None) -> None:
+        self.ctx.trace.hook = hook
 
     def drain(self) -> list[Effect]:
         """Take every effect queued so far, in the order they must be performed."""
@@ -198,10 +217,12 @@ class Node:
 
     # -- runs ----------------------------------------------------------------------
 
-    def _set_role(self, role: Role) -> None:
-        if role not in NODE_TRANSITIONS[self.role]:  # pragma: no cover - a bug
-            raise LocalProtocolError("bad-role-transition", f"{self.role} -> {role}")
+    def _set_role(self, role: Role, cause: str) -> None:
+        old = self.role
+        if role not in NODE_TRANSITIONS[old]:  # pragma: no cover - a bug
+            raise LocalProtocolError("bad-role-transition", f"{old} -> {role}")
         self.role = role
+        self.ctx.trace("node", old.value, cause, role.value)
         self.ctx.emit(RoleChanged(role=role.value))
 
     def _status(self) -> int:
@@ -220,10 +241,10 @@ class Node:
             self._lead(now, embedded=True)
             return
         if cfg.mode is Mode.WATCHER and cfg.leader_message_addr:
-            self._set_role(Role.ELECTING)
+            self._set_role(Role.ELECTING, "RUN_START")
             self._follow("", cfg.leader_message_addr, now, voting=False)
             return
-        self._set_role(Role.ELECTING)
+        self._set_role(Role.ELECTING, "RUN_START")
         watcher = cfg.mode is Mode.WATCHER
         peers = tuple(p.election_addr for p in cfg.peers)
         size = cfg.ensemble_size
@@ -241,6 +262,7 @@ class Node:
             ballot_timeout=lim.ballot_timeout,
             ballot_max_timeout=lim.ballot_max_timeout,
             finalize_wait=lim.ballot_finalize_wait,
+            trace=self.ctx.trace,
         )
         winner = self.site.start(now)
         if winner is not None:
@@ -269,7 +291,7 @@ class Node:
     def _lead(self, now: float, *, embedded: bool) -> None:
         cfg = self.config
         size = cfg.ensemble_size
-        self._set_role(Role.LEADING)
+        self._set_role(Role.LEADING, "RUN_START" if embedded else "ELECTED")
         try:
             self.leader = LeaderRole(
                 self.ctx,
@@ -297,7 +319,9 @@ class Node:
     def _follow(self, leader_id: str, addr: str, now: float, *, voting: bool) -> None:
         conn = self.next_dial
         self.next_dial -= 1
-        self._set_role(Role.FOLLOWING if voting else Role.WATCHING)
+        self._set_role(
+            Role.FOLLOWING if voting else Role.WATCHING, "ELECTED" if leader_id else "LEADER_ADDR"
+        )
         self.conns[conn] = _Conn(conn=conn, peer=addr, inbound=False)
         self.ctx.emit(Dial(conn=conn, addr=addr))
         self.follower = FollowerRole(
@@ -355,9 +379,9 @@ class Node:
             )
         self.ctx.emit(RunEnded(run=self.run, reason=reason))
         if stop:
-            self._set_role(Role.STOPPED)
+            self._set_role(Role.STOPPED, "STOP")
             return
-        self._set_role(Role.PAUSED)
+        self._set_role(Role.PAUSED, reason)
         if pause > 0:
             self.pause_until = now + pause
         else:
@@ -513,7 +537,7 @@ class Node:
     def _on_stop(self, inp: Stop, now: float) -> None:
         self.pause_until = None
         if self.role is Role.PAUSED:
-            self._set_role(Role.STOPPED)
+            self._set_role(Role.STOPPED, "STOP")
         else:
             self._end_run("stopped", now, pause=0.0, stop=True)
 

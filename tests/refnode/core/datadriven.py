@@ -11,7 +11,9 @@ Commands (the node under test is member 1; members are ``@i`` for election
 ids ``127.0.0.1:500i`` and ``#i`` for message addrs ``127.0.0.1:600i``):
 
 * ``node members=3 [mode=standalone|watcher|embedded] [ae=.. ce=.. logged=.. committed=..]
-  [log=e.c:key=val,...] [committed_log=...]``: create the node at t=0.
+  [log=e.c:key=val,...] [committed_log=...] [max_outstanding=N] [trace=1]``: create the
+  node at t=0. With ``trace=1`` every state-machine move is rendered too, as
+  ``trace <machine> [conn=..] FROM --INPUT[/action]--> TO``, in order among the effects.
 * ``vote src=@2 round=1 status=0 epoch=0 cnd=@2 logged=0 committed=0 [solicit=1]``
 * ``dgram src=@2 hex=...``: raw datagram bytes.
 * ``tick <seconds>``: advance the clock and fire due timers.
@@ -26,12 +28,13 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import wire
 from refnode.core import effects as fx
-from refnode.core.config import Mode, NodeConfig, PeerAddr
+from refnode.core.config import Limits, Mode, NodeConfig, PeerAddr
 from refnode.core.errors import ProtocolError
 from refnode.core.inputs import (
     BytesReceived,
@@ -45,6 +48,7 @@ from refnode.core.inputs import (
 )
 from refnode.core.node import Node
 from refnode.core.store import LogRecord, PersistentState
+from refnode.core.trace import Transition
 
 
 def member(i: int) -> PeerAddr:
@@ -139,21 +143,47 @@ def parse_log(spec: str) -> dict[int, LogRecord]:
     return log
 
 
+def describe_transition(t: Transition) -> str:
+    conn = f" conn={t.conn}" if t.conn is not None else ""
+    inp = f"{t.input}/{t.action}" if t.action else t.input
+    return f"trace {t.machine}{conn} {t.from_state} --{unaddr(inp)}--> {t.to_state}"
+
+
 class Runner:
-    def __init__(self) -> None:
+    def __init__(self, sink: Callable[[Transition], None] | None = None) -> None:
         self.node: Node | None = None
         self.now = 0.0
+        self.sink = sink
+        self.show_trace = False
+        self.moves: list[tuple[int, Transition]] = []
+        """Moves of the current command, each with the number of effects queued before it."""
+
+    def _hook(self, t: Transition) -> None:
+        if self.sink is not None:
+            self.sink(t)
+        if self.show_trace:
+            # While the node is being built its outbox is not reachable yet:
+            # those moves are shown before the effects.
+            self.moves.append((len(self.node.ctx.out) if self.node is not None else 0, t))
 
     def run(self, line: str) -> list[str]:
         cmd, *args = line.split()
         kv = parse_kv(args)
         out: list[str] = []
+        self.moves = []
         try:
             getattr(self, "cmd_" + cmd.replace("-", "_"))(args, kv)
         except ProtocolError as exc:
             out.append(f"error {type(exc).__name__} reason={exc.reason}")
         if self.node is not None:
-            out = [describe(e) for e in self.node.drain()] + out
+            lines: list[str] = []
+            moves = list(self.moves)
+            for i, e in enumerate(self.node.drain()):
+                while moves and moves[0][0] <= i:
+                    lines.append(describe_transition(moves.pop(0)[1]))
+                lines.append(describe(e))
+            lines += [describe_transition(m[1]) for m in moves]
+            out = lines + out
         return out
 
     def cmd_node(self, args: list[str], kv: dict[str, str]) -> None:
@@ -165,7 +195,12 @@ class Runner:
             peers = tuple(members)
         else:
             host, peers = members[0], tuple(members[1:])
-        cfg = NodeConfig(host=host, peers=peers, mode=mode, fid=kv.get("fid", ""))
+        limits = Limits(
+            max_outstanding_proposals=int(kv.get("max_outstanding", "10000")),
+            max_client_queue=int(kv.get("max_queue", "10000")),
+        )
+        cfg = NodeConfig(host=host, peers=peers, mode=mode, fid=kv.get("fid", ""), limits=limits)
+        self.show_trace = kv.get("trace") == "1"
         log = parse_log(kv.get("log", ""))
         committed = parse_log(kv.get("committed_log", ""))
         state = PersistentState(
@@ -178,7 +213,10 @@ class Runner:
             committed=set(committed),
             data={r.key: r.content for r in committed.values()},
         )
-        self.node = Node(cfg, state, random.Random(int(kv.get("seed", "1"))), self.now)
+        self.node = None
+        self.node = Node(
+            cfg, state, random.Random(int(kv.get("seed", "1"))), self.now, trace=self._hook
+        )
 
     def _n(self) -> Node:
         assert self.node is not None
@@ -244,11 +282,14 @@ class Runner:
         self._n().ctx.out.append(fx.RunEnded(run=-1, reason=print_))
 
 
-def run_file(path: Path, rewrite: bool) -> tuple[str, str]:
+def run_file(
+    path: Path, rewrite: bool, sink: Callable[[Transition], None] | None = None
+) -> tuple[str, str]:
     """Run a script; returns (expected text, actual text). Blocks are separated
-    by blank lines: comments, one command, ``----``, one line per effect."""
+    by blank lines: comments, one command, ``----``, one line per effect.
+    ``sink`` receives every state-machine move (coverage tests)."""
     text = path.read_text()
-    runner = Runner()
+    runner = Runner(sink)
     outs = []
     for block in (b for b in text.strip().split("\n\n") if b.strip()):
         head = block.partition("\n----")[0] if not block.startswith("----") else ""
