@@ -353,6 +353,15 @@ def _stop_on_signals() -> Iterator[None]:
             signal.signal(sig, h)
 
 
+def last_stderr_line(member: ProcessMember) -> str:
+    """The last non-empty line a member wrote to its stderr.log, for exit reports."""
+    try:
+        lines = (member.workdir / "stderr.log").read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return next((line.strip() for line in reversed(lines) if line.strip()), "")
+
+
 def kv_hint(rpc: str) -> str:
     return f"gmc kv set hello world --addr {rpc}  then  gmc kv get hello --addr {rpc}"
 
@@ -364,8 +373,8 @@ def _render(cluster: Cluster, stopping: bool) -> Any:
 
     leader = cluster.leader()
     table = Table(title=f"gometa cluster: {cluster.workdir}", title_justify="left")
-    for col in ("member", "impl", "pid", "role", "epoch", "last committed txid", "RPC address"):
-        table.add_column(col)
+    for col in ("member", "impl", "pid", "role", "epoch", "committed txid", "RPC address"):
+        table.add_column(col, no_wrap=True)
     styles = {"LEADING": "bold green", "FOLLOWING": "cyan", "ELECTING": "yellow"}
     for v in cluster.views:
         table.add_row(
@@ -409,7 +418,8 @@ def _watch_plain(cluster: Cluster, interval: float, emit: Callable[[str], None])
                 shown[v.name] = text
                 emit(text)
                 if v.exit_code is not None:
-                    emit(f"exited {v.name} rc={v.exit_code} (see {cluster.workdir / v.name})")
+                    member = cluster.members[cluster.views.index(v)]
+                    emit(f"exited {v.name} rc={v.exit_code}: {last_stderr_line(member)}")
         leader = cluster.leader()
         name = leader.name if leader else None
         if name != shown_leader:
@@ -454,6 +464,11 @@ def run(args: argparse.Namespace) -> int:
             cluster.stop()
             emit("stopped")
     if stopped_by is None:
-        print("gmc cluster: every member exited; see their stderr.log", file=sys.stderr)
+        m = cluster.members[0]
+        print(
+            f"gmc cluster: every member exited; {m.name} said: {last_stderr_line(m)!r} "
+            f"(see {m.workdir / 'stderr.log'})",
+            file=sys.stderr,
+        )
         return 1
     return 0
