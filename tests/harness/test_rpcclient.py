@@ -27,6 +27,7 @@ from harness.rpcclient import (
     split_addr,
 )
 from harness.targets import GoHostTarget, MemberConfig, ProcessMember, Role
+from wire.netrpc import Call, ServerConnection
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +158,28 @@ def test_split_addr_refuses_malformed(bad: str) -> None:
 
 def test_split_addr_ipv6() -> None:
     assert split_addr("[::1]:9000") == ("::1", 9000)
+
+
+def test_GometaRpcClient_after_a_timeout_matches_replies_by_seq() -> None:
+    """A reply that arrives after its call timed out is not taken for the next call's."""
+    listener = socket.socket()
+    listener.bind((next_host(), 0))
+    listener.listen(1)
+    addr = "{}:{}".format(*listener.getsockname())
+
+    def serve() -> None:
+        server, pending = ServerConnection(), list[Call]()
+        with listener, listener.accept()[0] as conn:
+            while len(pending) < 2:  # hold the first call until the second arrives
+                pending += server.feed(conn.recv(65536))
+                conn.sendall(server.take_output())
+            conn.sendall(b"".join(server.reply(c, result=c.key.encode()) for c in pending))
+            conn.recv(1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    with GometaRpcClient(addr, timeout=0.3) as c:
+        with pytest.raises(RpcConnectionError, match="timed out"):
+            c.get("first")
+        assert c.get("second") == b"second"
+    thread.join(2)
