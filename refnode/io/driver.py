@@ -295,6 +295,12 @@ class NodeDriver:
         if node is None:
             return
         persists: list[PersistEffect] = []
+        # Frames for one connection are joined and written once per turn:
+        # the same bytes in the same order, one send() instead of one per
+        # message. They go out before anything that could overtake them (a
+        # close of that connection) and, at the latest, at the end of the
+        # turn; persists still precede every send that follows them.
+        outgoing: dict[int, list[bytes]] = {}
         for effect in node.drain():
             if self.on_effect is not None:
                 self.on_effect(effect)
@@ -305,24 +311,38 @@ class NodeDriver:
             if persists and isinstance(effect, fx.SEND_TYPES):
                 self._persist(persists)
                 persists = []
+            if isinstance(effect, fx.SendMessage):
+                frames = outgoing.get(effect.conn)
+                if frames is None:
+                    outgoing[effect.conn] = [wire.encode(effect.msg)]
+                else:
+                    frames.append(wire.encode(effect.msg))
+                continue
+            if isinstance(effect, fx.CloseConnection) and effect.conn in outgoing:
+                self._write(effect.conn, outgoing.pop(effect.conn))
             self._perform(effect)
         if persists:
             self._persist(persists)
+        for conn, frames in outgoing.items():
+            self._write(conn, frames)
         self._arm_timer()
 
     def _persist(self, batch: list[PersistEffect]) -> None:
         if self.store is not None:
             self.store.apply(batch)
 
+    def _write(self, conn: int, frames: list[bytes]) -> None:
+        proto = self._conns.get(conn)
+        if proto is None or proto.transport is None or proto.transport.is_closing():
+            return
+        proto.transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
+        if proto.transport.get_write_buffer_size() > MAX_SEND_BACKLOG:
+            self._close(conn)
+            self._input(ConnectionClosed(conn=conn, reason="send-backlog"))
+
     def _perform(self, effect: fx.Effect) -> None:
         if isinstance(effect, fx.SendMessage):
-            proto = self._conns.get(effect.conn)
-            if proto is None or proto.transport is None or proto.transport.is_closing():
-                return
-            proto.transport.write(wire.encode(effect.msg))
-            if proto.transport.get_write_buffer_size() > MAX_SEND_BACKLOG:
-                self._close(effect.conn)
-                self._input(ConnectionClosed(conn=effect.conn, reason="send-backlog"))
+            self._write(effect.conn, [wire.encode(effect.msg)])
         elif isinstance(effect, fx.SendDatagram):
             if self._udp is not None:
                 self._udp.sendto(wire.encode(effect.msg), split_addr(effect.to))
