@@ -284,3 +284,46 @@ def test_GobDecoder_reads_negative_float() -> None:
     raw = struct.pack(">d", -2.5)[::-1]
     payload = encode_int(FLOAT) + b"\x00" + encode_uint(int.from_bytes(raw, "big"))
     assert GobDecoder().decode_message(payload) == (FLOAT, -2.5)
+
+
+TYPE_IDS = st.sampled_from([0, BOOL, INT, UINT, FLOAT, BYTES, STRING, 7, 65, 66, 67, 68])
+
+
+SMALL_BYTES = st.lists(st.integers(0, 4), max_size=30).map(bytes)
+
+
+@st.composite
+def peer_defined_types(draw: st.DrawFn) -> bytes:
+    """Definitions a peer may send: structs with any field ids (self-references,
+    unnamed fields, undefined ids) and slices of anything, then values made
+    mostly of small bytes, which read as plausible deltas, lengths and counts."""
+    stream = b""
+    for type_id in range(65, 65 + draw(st.integers(1, 4))):
+        common = encode_struct([(0, encode_bytes(b"T")), (1, encode_int(type_id))])
+        if draw(st.booleans()):
+            fields = draw(
+                st.lists(st.tuples(st.sampled_from(["", "A", "B"]), TYPE_IDS), max_size=3)
+            )
+            field_list = encode_uint(len(fields)) + b"".join(
+                encode_struct(
+                    [(0, encode_bytes(name.encode()))] * bool(name)
+                    + [(1, encode_int(fid))] * bool(fid)
+                )
+                for name, fid in fields
+            )
+            body = encode_struct([(2, encode_struct([(0, common), (1, field_list)]))])
+        else:
+            elem = encode_struct([(0, common), (1, encode_int(draw(TYPE_IDS)))])
+            body = encode_struct([(1, elem)])
+        stream += _message(-type_id, body)
+    for _ in range(draw(st.integers(1, 4))):
+        value = draw(st.one_of(SMALL_BYTES, st.binary(max_size=30)))
+        stream += _message(draw(TYPE_IDS), value)
+    return stream
+
+
+@FUZZ
+@given(stream=peer_defined_types(), chunk=st.integers(1, 40))
+def test_GobDecoder_any_peer_defined_types_raise_only_GobError(stream: bytes, chunk: int) -> None:
+    """Types come from the peer, so the decoder must survive any it defines."""
+    _decode_all(stream, chunk)

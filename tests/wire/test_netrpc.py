@@ -28,7 +28,7 @@ from harness.targets import (
     Role,
     Target,
 )
-from wire.gob import GobEncoder
+from wire.gob import BOOL, BYTES, INT, STRING, UINT, GobEncoder, StructType
 from wire.netrpc import (
     CONNECTED,
     MAX_HTTP_HEAD,
@@ -389,3 +389,28 @@ def test_calls_pipelined_behind_the_CONNECT_head(
     assert [r.seq for r in got] == [0, 1, 2]
     with pytest.raises(TimeoutError):
         raw_exchange(go_member.config.host.request, methods, pipeline_head=True, timeout=1.0)
+
+
+SAMPLE = {STRING: "x", BYTES: b"x", UINT: 7, INT: -7, BOOL: True}
+
+
+@FUZZ
+@given(
+    types=st.lists(st.sampled_from(sorted(SAMPLE)), min_size=5, max_size=5),
+    to_server=st.booleans(),
+)
+def test_peer_chosen_field_types_raise_only_RpcProtocolError(
+    types: list[int], to_server: bool
+) -> None:
+    """Each side decodes the other's own type definitions: a Seq that is a string,
+    a Value that is an int, must be a protocol error, never a TypeError."""
+    client, server = connected_pair()
+    header_types = tuple(zip(("ServiceMethod", "Seq", "Error"), types[:3], strict=True))
+    body_names = ("OpCode", "Key", "Value", "Result")
+    body_types = tuple(zip(body_names, types[3:] + types[:2], strict=True))
+    enc = GobEncoder()
+    data = enc.encode(
+        StructType(65, "Request", header_types), {n: SAMPLE[t] for n, t in header_types}
+    )
+    data += enc.encode(StructType(66, "Body", body_types), {n: SAMPLE[t] for n, t in body_types})
+    _feed_all(server if to_server else client, data, 1000)
