@@ -114,8 +114,12 @@ def test_GometaRpcClient_connection_refused_names_the_address() -> None:
     asyncio.run(scenario())
 
 
-def _one_shot_server(answer: bytes) -> tuple[str, threading.Thread]:
-    """A TCP server that reads the CONNECT, writes ``answer`` and closes."""
+def _one_shot_server(answer: bytes, *, then_read: bool = False) -> tuple[str, threading.Thread]:
+    """A TCP server that reads the CONNECT, writes ``answer`` and closes.
+
+    With ``then_read`` it first reads the next request, so the close is a clean
+    FIN rather than a reset over unread bytes.
+    """
     listener = socket.socket()
     listener.bind((next_host(), 0))
     listener.listen(1)
@@ -127,6 +131,8 @@ def _one_shot_server(answer: bytes) -> tuple[str, threading.Thread]:
             with conn:
                 conn.recv(1024)
                 conn.sendall(answer)
+                if then_read:
+                    conn.recv(1024)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -141,7 +147,7 @@ def test_GometaRpcClient_refuses_a_non_rpc_server() -> None:
 
 
 def test_GometaRpcClient_reports_a_server_that_hangs_up() -> None:
-    addr, thread = _one_shot_server(b"HTTP/1.0 200 Connected to Go RPC\n\n")
+    addr, thread = _one_shot_server(b"HTTP/1.0 200 Connected to Go RPC\n\n", then_read=True)
     with (
         GometaRpcClient(addr, timeout=2) as c,
         pytest.raises(RpcConnectionError, match="server closed the connection"),
