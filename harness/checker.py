@@ -68,6 +68,8 @@ class Write:
     value: bytes = b""
     via: str = ""
     """The member (name or request address) the client sent it to."""
+    txid: int = 0
+    """The txid the reply named, when the client saw one (0: unknown)."""
 
 
 def committed_entries(state: State) -> list[Entry]:
@@ -167,9 +169,21 @@ def durability_problems(states: Mapping[str, State], acked: Iterable[Write]) -> 
         writes_per_key[w.key] = writes_per_key.get(w.key, 0) + 1
     problems: list[str] = []
     for name, st in states.items():
-        have = {(e.op_code, e.key, e.content) for e in committed_entries(st)}
+        entries = committed_entries(st)
+        have = {(e.op_code, e.key, e.content) for e in entries}
+        at = {e.txid: e for e in entries}
         data = data_of(st)
         lost = [w for w in acked if (w.op_code, w.key, w.value) not in have]
+        moved = [
+            w
+            for w in acked
+            if w.txid and at.get(w.txid) != Entry(w.txid, w.op_code, w.key, w.value)
+        ]
+        if moved:
+            problems.append(
+                f"{name}: {len(moved)} acknowledged txid(s) hold another entry or none, e.g. "
+                + ", ".join(f"{w.txid:#x} ({w.key!r})" for w in moved[:5])
+            )
         if lost:
             problems.append(
                 f"{name}: {len(lost)} acknowledged write(s) not committed, e.g. "

@@ -68,7 +68,8 @@ class SqliteStore:
     benchmarks at equal durability with the in-memory Go host. It warns on
     stderr, because a crash may then lose acknowledged writes.
     ``on_durable`` is called after each durable transaction (tests use it to
-    snapshot the files at exactly the points a crash may return to).
+    snapshot the files at exactly the points a crash may return to); with
+    ``durable=False`` no transaction is durable and it is never called.
     """
 
     def __init__(
@@ -187,7 +188,7 @@ class SqliteStore:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise StorageError(f"{self.path}: write failed: {exc}") from exc
-        if self._on_durable is not None:
+        if self._on_durable is not None and self.durable:
             self._on_durable()
 
     def _set_meta(self, **values: object) -> None:
