@@ -7,6 +7,24 @@ exactly. The network models UDP (drop, duplicate, delay, reorder) and TCP
 Storage follows the effects contract: a persist becomes durable at the next
 send of the same batch (group commit), or later; a crash loses a random
 *suffix* of what was not durable yet.
+
+Shapes: an ensemble of ``n`` members, optionally with ``watchers`` (non-voting,
+finding the leader by soliciting votes), or the *embedded* shape: one
+always-leading embedded node and watchers that dial it directly.
+
+Blackholes (``blackhole(a, b)``, ``blackhole_isolate(a)``, and ``poweroff(a)``,
+a machine that vanishes): packets are silently lost and nobody gets a reset.
+UDP datagrams are lost. TCP stays reliable, so a blackhole *stalls* each
+direction: frames wait, and after ``recover()`` they arrive in order, unless
+an end gave up first. An end gives up after ``keepalive`` seconds of
+blackhole (dialled ends: gometa's keepalive; accepted ends: Go's listener
+default) or ``rto`` seconds of unacknowledged data (retransmission timeout);
+its reset is lost too, so the other end learns only at the heal (its next
+packet or keepalive probe draws a reset) or by its own timeout. A close
+during a blackhole delivers its EOF at the heal. Dials into a blackhole fail
+after ``connect_timeout``. The timeouts are scaled down from the real ones
+(Go: 15 s keepalive idle, minutes of retransmission) to fit short runs; only
+their order matters to the protocol, which has no heartbeat (W37).
 """
 
 from __future__ import annotations
@@ -27,6 +45,7 @@ from refnode.core.effects import (
     EpochEstablished,
     PersistCommit,
     PersistEpochs,
+    RoleChanged,
     SendDatagram,
     SendMessage,
 )
@@ -42,6 +61,20 @@ from refnode.core.inputs import (
 )
 from refnode.core.node import Node
 from refnode.core.store import PersistentState
+from refnode.core.tables import TABLES
+from refnode.core.trace import TraceHook, Transition
+
+ALLOWED_ROLES = {
+    Mode.STANDALONE: {"ELECTING", "LEADING", "FOLLOWING", "PAUSED", "STOPPED"},
+    Mode.WATCHER: {"ELECTING", "WATCHING", "PAUSED", "STOPPED"},
+    Mode.EMBEDDED: {"LEADING", "PAUSED", "STOPPED"},
+}
+"""The roles each deployment shape may ever take (spec §0, §7)."""
+
+_MOVES = {
+    name: {(e.from_state, e.input, e.to_state, e.action) for e in t.edges}
+    for name, t in TABLES.items()
+}
 
 
 class InvariantError(AssertionError):
@@ -91,6 +124,14 @@ class Endpoint:
     open: bool = True
     last_delivery: float = 0.0
     decoder_bytes: bool = False
+    keepalive: float = 0.0
+    dead: bool = False
+    """Gone without telling the peer (crash or timeout inside a blackhole)."""
+    stalled: list[Any] = field(default_factory=list)
+    """Frames sent into a blackhole, in order; delivered at the heal."""
+    stalled_since: float = 0.0
+    fin: bool = False
+    """Closed inside a blackhole: the EOF reaches the peer at the heal."""
 
 
 class Simulator:
@@ -104,6 +145,13 @@ class Simulator:
         max_delay: float = 0.004,
         bytes_mode: bool = False,
         limits: Limits | None = None,
+        watchers: int = 0,
+        embedded: bool = False,
+        trace: TraceHook | None = None,
+        keepalive_dial: float = 2.0,
+        keepalive_accept: float = 3.0,
+        rto: float = 1.5,
+        connect_timeout: float = 1.0,
     ) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
@@ -123,21 +171,46 @@ class Simulator:
         self.errors: list[str] = []
         self.trace: list[str] = []
         self.next_req = 1
+        self.hook = trace
+        self.holes: dict[frozenset[str], float] = {}
+        self.down: dict[str, float] = {}
+        self.fin_pending: list[Endpoint] = []
+        self.keepalive_dial, self.keepalive_accept = keepalive_dial, keepalive_accept
+        self.rto, self.connect_timeout = rto, connect_timeout
         members = [
             PeerAddr(election_addr=f"10.0.0.{i}:5000", message_addr=f"10.0.0.{i}:6000")
             for i in range(1, n + 1)
         ]
+        lim = limits or Limits()
         for i, me in enumerate(members):
             name = f"n{i + 1}"
-            cfg = NodeConfig(
-                host=me,
-                peers=tuple(p for p in members if p is not me),
-                mode=Mode.STANDALONE,
-                limits=limits or Limits(),
-            )
-            self.hosts[name] = Host(name=name, config=cfg)
-            self.by_election[me.election_addr] = name
-            self.by_message[me.message_addr] = name
+            if embedded:
+                cfg = NodeConfig(host=me, mode=Mode.EMBEDDED, limits=lim)
+            else:
+                cfg = NodeConfig(
+                    host=me,
+                    peers=tuple(p for p in members if p is not me),
+                    mode=Mode.STANDALONE,
+                    limits=lim,
+                )
+            self._add_host(name, cfg)
+        for i in range(1, watchers + 1):
+            me = PeerAddr(election_addr=f"10.0.1.{i}:5000", message_addr=f"10.0.1.{i}:6000")
+            if embedded:
+                cfg = NodeConfig(
+                    host=me,
+                    mode=Mode.WATCHER,
+                    leader_message_addr=members[0].message_addr,
+                    limits=lim,
+                )
+            else:
+                cfg = NodeConfig(host=me, peers=tuple(members), mode=Mode.WATCHER, limits=lim)
+            self._add_host(f"w{i}", cfg)
+
+    def _add_host(self, name: str, cfg: NodeConfig) -> None:
+        self.hosts[name] = Host(name=name, config=cfg)
+        self.by_election[cfg.host.election_addr] = name
+        self.by_message[cfg.host.message_addr] = name
 
     # -- scheduling -------------------------------------------------------------
 
@@ -162,8 +235,25 @@ class Simulator:
         if h.node is not None:
             return
         rng = random.Random(self.rng.getrandbits(64))
-        h.node = Node(h.config, h.storage.durable.copy(), rng, self.now)
+        h.node = Node(h.config, h.storage.durable.copy(), rng, self.now, trace=self._tracer(h))
         self._after(h)
+        if self.down.pop(name, None) is not None:
+            self._heal()  # the rebooted kernel resets what the old one left open
+
+    def _tracer(self, h: Host) -> TraceHook | None:
+        """Check every move against its table; forward it to the sim's hook."""
+        if self.hook is None:
+            return None
+        hook = self.hook
+
+        def on_move(t: Transition) -> None:
+            if (t.from_state, t.input, t.to_state, t.action) not in _MOVES[t.machine] and not (
+                TABLES[t.machine].allows(t)
+            ):
+                self.violation(f"{h.name}: move outside its table: {t}")
+            hook(t)
+
+        return on_move
 
     def crash(self, name: str) -> None:
         h = self.hosts[name]
@@ -178,6 +268,14 @@ class Simulator:
         for (host, _conn), ep in list(self.endpoints.items()):
             if host == name:
                 self._reset(ep)
+
+    def poweroff(self, name: str) -> None:
+        """The machine vanishes: a crash whose resets nobody receives."""
+        if self.hosts[name].node is None:
+            return
+        self.down[name] = self.now
+        self.crash(name)  # its endpoints' resets cannot leave a machine that is down
+        self._arm(lambda ep: ep.peer is not None and ep.peer.host == name)
 
     def alive(self) -> list[str]:
         return [n for n, h in self.hosts.items() if h.node is not None]
@@ -222,6 +320,8 @@ class Simulator:
                 other = self.leaders.setdefault(eff.epoch, h.name)
                 if other != h.name:
                     self.violation(f"two leaders in epoch {eff.epoch}: {other} and {h.name}")
+            elif isinstance(eff, RoleChanged) and eff.role not in ALLOWED_ROLES[h.config.mode]:
+                self.violation(f"{h.name} ({h.config.mode.value}) became {eff.role}")
         if st.unflushed and self.rng.random() < 0.5:
             st.flush(self, h.name)
         h.timer_gen += 1
@@ -251,16 +351,106 @@ class Simulator:
 
     def recover(self) -> None:
         self.cuts.clear()
+        if self.holes:
+            self.holes.clear()
+            self._heal()
+
+    def blackhole(self, a: str, b: str) -> None:
+        """Silently lose every packet between ``a`` and ``b`` until ``recover()``."""
+        key = frozenset((a, b))
+        if key in self.holes or a == b:
+            return
+        self.holes[key] = self.now
+        self._arm(lambda ep: ep.peer is not None and frozenset((ep.host, ep.peer.host)) == key)
+
+    def blackhole_isolate(self, a: str) -> None:
+        for b in self.hosts:
+            if b != a:
+                self.blackhole(a, b)
 
     def _linked(self, a: str, b: str) -> bool:
         return frozenset((a, b)) not in self.cuts
+
+    def _passable(self, a: str, b: str) -> bool:
+        """Packets between the machines get through (no blackhole, both powered)."""
+        if not self.holes and not self.down:
+            return True
+        return frozenset((a, b)) not in self.holes and a not in self.down and b not in self.down
+
+    def _impassable_since(self, a: str, b: str) -> float | None:
+        causes = [self.down.get(a), self.down.get(b), self.holes.get(frozenset((a, b)))]
+        ts = [t for t in causes if t is not None]
+        return min(ts) if ts else None
+
+    def _arm(self, pred: Callable[[Endpoint], bool]) -> None:
+        """Start the keepalive clock of every open endpoint ``pred`` selects."""
+        for ep in list(self.endpoints.values()):
+            if ep.open and ep.peer is not None and pred(ep):
+                self._check_later(ep, ep.keepalive, "keepalive-timeout", stalled=False)
+
+    def _check_later(self, ep: Endpoint, after: float, reason: str, *, stalled: bool) -> None:
+        self.at(self.now + after, lambda: self._give_up(ep, after, reason, stalled=stalled))
+
+    def _give_up(self, ep: Endpoint, after: float, reason: str, *, stalled: bool) -> None:
+        """A timeout inside a blackhole: the end errors; its reset is lost."""
+        if not ep.open or ep.peer is None or (stalled and not ep.stalled):
+            return
+        since = self._impassable_since(ep.host, ep.peer.host)
+        if since is None:
+            return
+        if stalled:
+            since = max(since, ep.stalled_since)
+        if self.now + 1e-9 < since + after:
+            self.at(since + after, lambda: self._give_up(ep, after, reason, stalled=stalled))
+            return
+        ep.open, ep.dead, ep.stalled = False, True, []
+        self.endpoints.pop((ep.host, ep.conn), None)
+        self._notify(ep, reason)
+
+    def _notify(self, ep: Endpoint, reason: str) -> None:
+        if self.hosts[ep.host].node is None:
+            return
+        self.at(
+            self.now + self._delay(),
+            lambda: self._call(
+                ep.host, lambda n: n.step(ConnectionClosed(conn=ep.conn, reason=reason), self.now)
+            ),
+        )
+
+    def _heal(self) -> None:
+        """Links came back: stalled frames and EOFs arrive, orphaned ends get resets."""
+        for ep in list(self.endpoints.values()):
+            peer = ep.peer
+            if not ep.open or peer is None or not self._passable(ep.host, peer.host):
+                continue
+            if ep.stalled:
+                frames, ep.stalled = ep.stalled, []
+                for msg in frames:
+                    self._transmit(ep, msg)
+            elif peer.dead:
+                self._reset(ep)
+        for ep in list(self.fin_pending):
+            peer = ep.peer
+            if peer is None or self._passable(ep.host, peer.host):
+                self.fin_pending.remove(ep)
+                if peer is not None and peer.open:
+                    frames, ep.stalled = ep.stalled, []
+                    for msg in frames:
+                        self._schedule(ep, msg)
+                    t = max(self.now + self._delay(), peer.last_delivery)
+                    self.at(t, lambda p=peer: self._eof(p))
 
     def _delay(self) -> float:
         return 0.0002 + self.rng.random() * self.max_delay
 
     def _datagram(self, src: str, eff: SendDatagram) -> None:
         dst = self.by_election.get(eff.to)
-        if dst is None or not self._linked(src, dst) or self.rng.random() < self.drop:
+        if (
+            dst is None
+            or not self._linked(src, dst)
+            or not self._passable(src, dst)
+            or self.rng.random() < self.drop
+        ):
             return
         copies = 2 if self.rng.random() < self.dup else 1
         src_addr = self.hosts[src].config.host.election_addr
@@ -283,8 +473,20 @@ class Simulator:
 
     def _dial(self, src: str, eff: Dial) -> None:
         dst = self.by_message.get(eff.addr)
+        if dst is not None and not self._passable(src, dst):
+            conn = eff.conn
+            self.at(
+                self.now + self.connect_timeout,
+                lambda: self._call(
+                    src,
+                    lambda n: n.step(
+                        ConnectionClosed(conn=conn, reason="connect-timeout"), self.now
+                    ),
+                ),
+            )
+            return
         t = self.now + self._delay()
-        a = Endpoint(host=src, conn=eff.conn)
+        a = Endpoint(host=src, conn=eff.conn, keepalive=self.keepalive_dial)
         self.endpoints[(src, eff.conn)] = a
         if dst is None or self.hosts[dst].node is None or not self._linked(src, dst):
             a.open = False
@@ -299,7 +501,7 @@ class Simulator:
             return
         hd = self.hosts[dst]
         hd.next_in_id += 1
-        b = Endpoint(host=dst, conn=hd.next_in_id, peer=a)
+        b = Endpoint(host=dst, conn=hd.next_in_id, peer=a, keepalive=self.keepalive_accept)
         a.peer = b
         self.endpoints[(dst, b.conn)] = b
         peer_addr = f"{self.hosts[src].config.host.message_addr.split(':')[0]}:{40000 + b.conn}"
@@ -316,13 +518,33 @@ class Simulator:
         )
 
     def _send(self, src: str, eff: SendMessage) -> None:
+        if isinstance(eff.msg, wire.Accept) and self.hosts[src].config.mode is not Mode.STANDALONE:
+            self.violation(f"{src} ({self.hosts[src].config.mode.value}) sent {eff.msg}")
         a = self.endpoints.get((src, eff.conn))
         if a is None or not a.open or a.peer is None:
             return
+        if a.stalled or not self._passable(a.host, a.peer.host):
+            if not a.stalled:
+                a.stalled_since = self.now
+                self._check_later(a, self.rto, "timeout", stalled=True)
+            a.stalled.append(eff.msg)
+            return
+        self._transmit(a, eff.msg)
+
+    def _transmit(self, a: Endpoint, msg: Any) -> None:
         b = a.peer
+        if not a.open or b is None:
+            return
+        if b.dead:
+            self._reset(a)  # the far socket is gone: its kernel answers with a reset
+            return
+        self._schedule(a, msg)
+
+    def _schedule(self, a: Endpoint, msg: Any) -> None:
+        b = a.peer
+        assert b is not None
         t = max(self.now + self._delay(), b.last_delivery)
         b.last_delivery = t
-        msg = eff.msg
         if self.bytes_mode:
             data = wire.encode(msg)
             cut = self.rng.randint(0, len(data))
@@ -348,6 +570,10 @@ class Simulator:
         self.endpoints.pop((a.host, a.conn), None)
         b = a.peer
         if b is not None and b.open:
+            if a.stalled or not self._passable(a.host, b.host):
+                a.fin = True
+                self.fin_pending.append(a)
+                return
             t = max(self.now + self._delay(), b.last_delivery)
             self.at(t, lambda: self._eof(b))
 
@@ -359,8 +585,18 @@ class Simulator:
         self._call(b.host, lambda n: n.step(ConnectionClosed(conn=b.conn, reason="eof"), self.now))
 
     def _reset(self, a: Endpoint) -> None:
-        """A reset (crash, cut): both ends see an error; in-flight bytes are lost."""
-        for ep in (a, a.peer):
+        """A reset (crash, cut): both ends see an error; in-flight bytes are lost.
+
+        Across a blackhole the reset is lost: the far end stays open, an orphan
+        that learns at the heal or by its own timeout.
+        """
+        b = a.peer
+        far = b is not None and self._passable(a.host, b.host)
+        a.dead = True
+        a.stalled = []
+        if b is not None and b.open and not far:
+            self._check_later(b, b.keepalive, "keepalive-timeout", stalled=False)
+        for ep in (a, b) if far else (a,):
             if ep is not None and ep.open:
                 ep.open = False
                 self.endpoints.pop((ep.host, ep.conn), None)
@@ -426,15 +662,57 @@ def _dgram(src: str, data: bytes) -> Any:
     return DatagramReceived(src=src, data=data)
 
 
-def random_scenario(seed: int, n: int, duration: float = 6.0) -> Simulator:
+@dataclass(frozen=True)
+class Family:
+    """One shape of seeded run; ``extended`` adds blackholes, power-offs and small limits."""
+
+    members: int
+    watchers: int = 0
+    embedded: bool = False
+    extended: bool = False
+
+
+FAMILIES: dict[str, Family] = {
+    "3": Family(3),
+    "5": Family(5),
+    "bh3": Family(3, extended=True),
+    "bh5": Family(5, extended=True),
+    "w3": Family(3, watchers=2, extended=True),
+    "emb": Family(1, watchers=3, embedded=True, extended=True),
+}
+"""Run families by id (``--sim-seed SEED:ID``). "3" and "5" are the original
+runs (crashes, cuts, isolations) and replay exactly as before blackholes existed."""
+
+
+def random_scenario(
+    seed: int,
+    n: int | str,
+    duration: float = 6.0,
+    *,
+    trace: TraceHook | None = None,
+) -> Simulator:
     """Cold start, a write load, crashes and partitions, then heal and settle."""
+    fam = FAMILIES[str(n)]
     rng = random.Random(seed ^ 0x5EED)
+    bytes_mode = rng.random() < 0.1
+    drop = rng.choice([0, 0.02, 0.1])
+    dup = rng.choice([0, 0.02, 0.1])
+    limits = None
+    if fam.extended:
+        limits = Limits(
+            max_outstanding_proposals=rng.choice([1, 2, 4, 10_000]),
+            max_client_queue=rng.choice([3, 10_000]),
+        )
     sim = Simulator(
         seed,
-        n,
-        bytes_mode=rng.random() < 0.1,
-        drop=rng.choice([0, 0.02, 0.1]),
-        dup=rng.choice([0, 0.02, 0.1]),
+        fam.members,
+        bytes_mode=bytes_mode,
+        drop=drop,
+        dup=dup,
+        limits=limits,
+        watchers=fam.watchers,
+        embedded=fam.embedded,
+        trace=trace,
     )
     for name in sim.hosts:
         sim.at(rng.random() * 0.05, lambda name=name: sim.start(name))
@@ -446,19 +724,29 @@ def random_scenario(seed: int, n: int, duration: float = 6.0) -> Simulator:
         k += 1
         key, val = f"k{rng.randint(0, 9)}", f"v{k}".encode()
         sim.at(t, lambda key=key, val=val: _write(sim, rng, key, val))
-    for _ in range(rng.randint(0, 4)):
+    kinds = ["crash", "crash", "cut", "isolate"]
+    if fam.extended:
+        kinds += ["poweroff", "blackhole", "blackhole", "blackhole-isolate"]
+    for _ in range(rng.randint(0, 5 if fam.extended else 4)):
         ft = rng.uniform(0.2, duration)
-        kind = rng.choice(["crash", "crash", "cut", "isolate"])
+        kind = rng.choice(kinds)
         a, b = rng.sample(names, 2)
-        if kind == "crash":
-            sim.at(ft, lambda a=a: sim.crash(a))
+        if kind in ("crash", "poweroff"):
+            down = sim.crash if kind == "crash" else sim.poweroff
+            sim.at(ft, lambda a=a, down=down: down(a))
             sim.at(ft + rng.uniform(0.05, 1.5), lambda a=a: sim.start(a))
         elif kind == "cut":
             sim.at(ft, lambda a=a, b=b: sim.cut(a, b))
             sim.at(ft + rng.uniform(0.1, 1.5), sim.recover)
-        else:
+        elif kind == "isolate":
             sim.at(ft, lambda a=a: sim.isolate(a))
             sim.at(ft + rng.uniform(0.1, 1.5), sim.recover)
+        elif kind == "blackhole":
+            sim.at(ft, lambda a=a, b=b: sim.blackhole(a, b))
+            sim.at(ft + rng.uniform(0.1, 4.0), sim.recover)
+        else:
+            sim.at(ft, lambda a=a: sim.blackhole_isolate(a))
+            sim.at(ft + rng.uniform(0.1, 4.0), sim.recover)
     sim.at(duration, sim.recover)
     for name in names:
         sim.at(duration, lambda name=name: sim.start(name))
@@ -471,8 +759,16 @@ def _write(sim: Simulator, rng: random.Random, key: str, val: bytes) -> None:
         sim.client_set(rng.choice(alive), key, val)
 
 
-def run_seed(seed: int, n: int, duration: float = 6.0, settle: float = 3.0) -> Simulator:
-    sim = random_scenario(seed, n, duration)
+def run_seed(
+    seed: int,
+    n: int | str,
+    duration: float = 6.0,
+    settle: float = 3.0,
+    *,
+    trace: TraceHook | None = None,
+) -> Simulator:
+    """One seeded run of family ``n`` (see :data:`FAMILIES`), checked at the end."""
+    sim = random_scenario(seed, n, duration, trace=trace)
     sim.run_until(duration + settle)
     for h in sim.hosts.values():
         if h.node is not None:

@@ -21,6 +21,7 @@ ids ``127.0.0.1:500i`` and ``#i`` for message addrs ``127.0.0.1:600i``):
 * ``recv conn=1 <Message> field=value ...``: a decoded frame.
 * ``bytes conn=1 hex=...``: raw stream bytes.
 * ``client id=1 op=2 key=k value=v``
+* ``stop``: the driver stops the node (``Stop``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from refnode.core.inputs import (
     ConnectionEstablished,
     DatagramReceived,
     FrameReceived,
+    Stop,
     VoteReceived,
 )
 from refnode.core.node import Node
@@ -271,6 +273,9 @@ class Runner:
             ),
             self.now,
         )
+
+    def cmd_stop(self, args: list[str], kv: dict[str, str]) -> None:
+        self._n().step(Stop(), self.now)
 
     def cmd_state(self, args: list[str], kv: dict[str, str]) -> None:
         s = self._n().state
