@@ -45,7 +45,7 @@ class Scale:
 
 
 FULL: Final = Scale(
-    duration=8.0, warmup=1.0, repeats=3, fixed_rate=300.0, fixed_clients=16, sat_clients=32
+    duration=8.0, warmup=1.0, repeats=3, fixed_rate=100.0, fixed_clients=16, sat_clients=32
 )
 SMOKE: Final = Scale(
     duration=1.0, warmup=0.2, repeats=1, fixed_rate=100.0, fixed_clients=4, sat_clients=8
@@ -147,15 +147,11 @@ def _summary_rows(repeats: list[Row], variants: tuple[str, ...]) -> list[Row]:
     return rows
 
 
-def _paired_ratio(
-    repeats: list[Row], num: str, den: str, phase: str, key: str
-) -> float | None:
+def _paired_ratio(repeats: list[Row], num: str, den: str, phase: str, key: str) -> float | None:
     """Median over repeats of ``num``'s ``key`` / ``den``'s, same repeat and phase."""
     ratios = []
     for rep in sorted({int(r["repeat"] or 0) for r in repeats}):
-        pick = {
-            r["impl"]: r[key] for r in repeats if r["repeat"] == rep and r["phase"] == phase
-        }
+        pick = {r["impl"]: r[key] for r in repeats if r["repeat"] == rep and r["phase"] == phase}
         a, b = pick.get(num), pick.get(den)
         if isinstance(a, float) and isinstance(b, float) and b > 0:
             ratios.append(a / b)
@@ -298,22 +294,39 @@ class ClusterBenchmark:
                     filename="cluster_latency_fixed.png",
                     title=f"commit latency at {scale.fixed_rate:.0f} req/s offered "
                     "(share of requests per bucket)",
-                    kind="step", series="latency_fixed", x="latency_ms", y=("share",),
-                    group="impl", logx=True, where="pre", xlabel="latency (ms)",
+                    kind="step",
+                    series="latency_fixed",
+                    x="latency_ms",
+                    y=("share",),
+                    group="impl",
+                    logx=True,
+                    where="pre",
+                    xlabel="latency (ms)",
                     ylabel="share of requests",
                 ),
                 PlotSpec(
                     filename="cluster_latency_saturation.png",
                     title=f"commit latency at saturation ({scale.sat_clients} clients)",
-                    kind="step", series="latency_saturation", x="latency_ms", y=("share",),
-                    group="impl", logx=True, where="pre", xlabel="latency (ms)",
+                    kind="step",
+                    series="latency_saturation",
+                    x="latency_ms",
+                    y=("share",),
+                    group="impl",
+                    logx=True,
+                    where="pre",
+                    xlabel="latency (ms)",
                     ylabel="share of requests",
                 ),
                 PlotSpec(
                     filename="cluster_throughput.png",
                     title=f"commits/s over time at saturation ({scale.sat_clients} clients)",
-                    kind="line", series="timeline_saturation", x="t_s", y=("commits_per_s",),
-                    group="impl", xlabel="time (s)", ylabel="commits/s (100 ms bins)",
+                    kind="line",
+                    series="timeline_saturation",
+                    x="t_s",
+                    y=("commits_per_s",),
+                    group="impl",
+                    xlabel="time (s)",
+                    ylabel="commits/s (100 ms bins)",
                 ),
             ),
             smoke=options.smoke,
