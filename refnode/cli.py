@@ -17,7 +17,7 @@ from pathlib import Path
 
 from refnode.config import ConfigError, load_config
 from refnode.core.config import Mode
-from refnode.io.driver import NodeDriver
+from refnode.io.driver import BindError, NodeDriver
 from refnode.io.events import JsonLines
 from refnode.io.initial_state import StateFileError, load_state_file
 from refnode.io.rpc_server import serve_rpc
@@ -64,10 +64,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(_serve(driver))
     except* OSError as group:
-        failures.extend(group.exceptions)
+        failures.extend(_leaves(group))
     for failure in failures:
-        print(f"gmc node: cannot bind: {failure}", file=sys.stderr)
+        text = str(failure) if isinstance(failure, BindError) else f"cannot bind: {failure}"
+        print(f"gmc node: {text}", file=sys.stderr)
     return 2 if failures else 0
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    """The plain exceptions inside (possibly nested) exception groups."""
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
 
 
 async def _serve(driver: NodeDriver) -> None:

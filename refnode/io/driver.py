@@ -49,6 +49,19 @@ KEEPALIVE_IDLE_SECONDS = 1
 """gometa's dialling side asks for a 100 ms keepalive period, which Go rounds to 1 s."""
 
 
+class BindError(OSError):
+    """A configured address cannot be bound; names the config field (e.g. Host.MessageAddr)."""
+
+    def __init__(self, field: str, addr: str, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror)
+        self.field = field
+        self.addr = addr
+        self.cause = cause
+
+    def __str__(self) -> str:
+        return f"cannot bind {self.field} {self.addr}: {self.cause.strerror or self.cause}"
+
+
 def split_addr(addr: str) -> tuple[str, int]:
     """``ip:port`` or ``[ipv6]:port`` → (host, port)."""
     host, _, port = addr.rpartition(":")
@@ -149,15 +162,22 @@ class NodeDriver:
         host = self.config.host
         async with asyncio.TaskGroup() as tasks:
             self._tasks = tasks
-            server = await loop.create_server(
-                lambda: _PeerProtocol(self, None),
-                *split_addr(host.message_addr),
-                reuse_address=True,
-            )
-            if self.config.mode.value != "embedded":
-                self._udp, _ = await loop.create_datagram_endpoint(
-                    lambda: _ElectionProtocol(self), local_addr=split_addr(host.election_addr)
+            try:
+                server = await loop.create_server(
+                    lambda: _PeerProtocol(self, None),
+                    *split_addr(host.message_addr),
+                    reuse_address=True,
                 )
+            except OSError as exc:
+                raise BindError("Host.MessageAddr", host.message_addr, exc) from exc
+            if self.config.mode.value != "embedded":
+                try:
+                    self._udp, _ = await loop.create_datagram_endpoint(
+                        lambda: _ElectionProtocol(self), local_addr=split_addr(host.election_addr)
+                    )
+                except OSError as exc:
+                    server.close()
+                    raise BindError("Host.ElectionAddr", host.election_addr, exc) from exc
             self.events(
                 "start",
                 {

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from refnode.io.driver import NodeDriver, split_addr
+from refnode.io.driver import BindError, NodeDriver, split_addr
 from wire import OpCode
 from wire.netrpc import SERVICE_METHOD, Call, RpcProtocolError, ServerConnection
 
@@ -76,9 +76,13 @@ async def serve_rpc(driver: NodeDriver, addr: str, stopped: asyncio.Event) -> No
     loop = asyncio.get_running_loop()
     tasks: set[asyncio.Task[None]] = set()
     host, port = split_addr(addr)
-    server = await loop.create_server(
-        lambda: _RpcProtocol(driver, tasks), host, port, reuse_address=True
-    )
+    try:
+        server = await loop.create_server(
+            lambda: _RpcProtocol(driver, tasks), host, port, reuse_address=True
+        )
+    except OSError as exc:
+        driver.stop()
+        raise BindError("Host.RequestAddr", addr, exc) from exc
     try:
         await stopped.wait()
     finally:

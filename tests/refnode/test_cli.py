@@ -8,6 +8,7 @@ carries the field; the CLI must print it and nothing else, never a traceback.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from harness.cli import main
+from harness.netalloc import allocate_member
 
 GOOD_HOST = {"ElectionAddr": "127.0.0.1:9001", "MessageAddr": "127.0.0.1:9002"}
 
@@ -104,3 +106,49 @@ def test_node_bad_config_as_a_subprocess(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == "gmc node: Host.MessageAddr: port 'port' is not a number\n"
+
+
+@pytest.mark.parametrize(
+    ("field", "kind"),
+    [("Host.MessageAddr", "tcp"), ("Host.ElectionAddr", "udp"), ("Host.RequestAddr", "tcp")],
+)
+def test_node_busy_address_names_the_field(tmp_path: Path, field: str, kind: str) -> None:
+    """A port already in use is one line naming the config field, exit 2."""
+    addrs = allocate_member()
+    busy = {
+        "Host.MessageAddr": addrs.message,
+        "Host.ElectionAddr": addrs.election,
+        "Host.RequestAddr": addrs.request,
+    }[field]
+    host, _, port = busy.rpartition(":")
+    blocker = socket.socket(
+        socket.AF_INET, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM
+    )
+    blocker.bind((host, int(port)))
+    if kind == "tcp":
+        blocker.listen()
+    config = tmp_path / "config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "Host": {
+                    "ElectionAddr": addrs.election,
+                    "MessageAddr": addrs.message,
+                    "RequestAddr": addrs.request,
+                },
+                "Peer": [],
+            }
+        )
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "harness.cli", "node", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    finally:
+        blocker.close()
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"gmc node: cannot bind {field} {busy}:"), lines
