@@ -13,7 +13,10 @@ import itertools
 import os
 import socket
 import threading
-from dataclasses import dataclass
+
+from refnode.config import MemberAddrs
+
+__all__ = ["MemberAddrs", "allocate_member", "free_port", "next_host", "worker_subnet"]
 
 _lock = threading.Lock()
 _host_counter = itertools.count(1)
@@ -60,15 +63,6 @@ def free_port(host: str) -> int:
         if _port_free(host, port):
             return port
     raise RuntimeError(f"no free port on {host}")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MemberAddrs:
-    """The three gometa addresses of one member (spec §9.3)."""
-
-    election: str
-    message: str
-    request: str
 
 
 def allocate_member() -> MemberAddrs:

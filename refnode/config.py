@@ -54,7 +54,7 @@ class GometaConfig:
     """
 
     host: MemberAddrs
-    peers: tuple[MemberAddrs, ...]
+    peers: tuple[MemberAddrs, ...] = ()
 
     @property
     def ensemble_size(self) -> int:
@@ -86,9 +86,10 @@ class GometaConfig:
         """The config file's JSON document."""
         return {"Host": self.host.to_json(), "Peer": [p.to_json() for p in self.peers]}
 
-    def write(self, path: Path) -> None:
-        """Write the file gometa (and any compatible node) reads."""
+    def write(self, path: Path) -> Path:
+        """Write the file gometa (and any compatible node) reads; return its path."""
         path.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        return path
 
 
 def canonical_addr(addr: str, field: str) -> str:

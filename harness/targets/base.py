@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.netalloc import MemberAddrs
+from refnode.config import GometaConfig
 
 Event = dict[str, Any]
 
@@ -41,22 +41,8 @@ class Role(enum.Enum):
     WATCHING = "WATCHING"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MemberConfig:
-    """One member's view of the ensemble, written as gometa's JSON config."""
-
-    host: MemberAddrs
-    peers: tuple[MemberAddrs, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        def one(a: MemberAddrs) -> dict[str, str]:
-            return {"ElectionAddr": a.election, "MessageAddr": a.message, "RequestAddr": a.request}
-
-        return {"Host": one(self.host), "Peer": [one(p) for p in self.peers]}
-
-    def write(self, path: Path) -> Path:
-        path.write_text(json.dumps(self.to_json(), indent=2) + "\n")
-        return path
+MemberConfig = GometaConfig
+"""One member's view of the ensemble, written as gometa's JSON config."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
