@@ -425,6 +425,8 @@ class FollowerSync:
         self.ctx.trace("follower_sync", old.value, inp.value, nxt.value, conn=self.conn)
 
     def _fail(self, reason: str) -> None:
+        if self.state is FS.FAILED:
+            return  # already failed: the run is ending
         old, self.state = self.state, FS.FAILED
         self.ctx.trace("follower_sync", old.value, reason, FS.FAILED.value, conn=self.conn)
 
