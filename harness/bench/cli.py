@@ -23,24 +23,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``gmc bench``."""
     parser.add_argument("name", nargs="?", help="benchmark to run (see --list)")
     parser.add_argument("--list", action="store_true", help="list benchmarks and exit")
-    parser.add_argument("--smoke", action="store_true",
-                        help="tiny iteration counts: checks that it runs, not how fast")
-    parser.add_argument("--json", action="store_true",
-                        help="print one JSON object on stdout instead of the table")
-    parser.add_argument("--iterations", type=int, default=None,
-                        help="calls per timed batch (benchmark default if omitted)")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="timed batches per measurement; the best is kept")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny iteration counts: checks that it runs, not how fast",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout instead of the table"
+    )
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        default=None,
+        help="calls per timed batch (benchmark default if omitted)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="timed batches per measurement; the best is kept"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for the interleaving order")
-    parser.add_argument("--report-dir", type=Path, default=Path("reports/bench"),
-                        help="where <name>.json (and plots) go (default: reports/bench)")
-    parser.add_argument("--plots", action=argparse.BooleanOptionalAction, default=True,
-                        help="write PNG plots next to the JSON (needs matplotlib; default: on)")
-    parser.add_argument("--impl", default=None,
-                        help="comma-separated implementations to compare, for benchmarks "
-                             "that compare some (e.g. refnode,gometa)")
-    parser.add_argument("--duration", type=float, default=None,
-                        help="seconds per timed load phase, for benchmarks that run load")
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports/bench"),
+        help="where <name>.json (and plots) go (default: reports/bench)",
+    )
+    parser.add_argument(
+        "--plots",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write PNG plots next to the JSON (needs matplotlib; default: on)",
+    )
+    parser.add_argument(
+        "--impl",
+        default=None,
+        help="comma-separated implementations to compare, for benchmarks "
+        "that compare some (e.g. refnode,gometa)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds per timed load phase, for benchmarks that run load",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

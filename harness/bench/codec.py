@@ -33,13 +33,20 @@ _FID: Final = "127.0.0.1:32011"
 _T1: Final = wire.make_txid(1, 1)
 
 SAMPLES: Final[tuple[wire.Message, ...]] = (
-    wire.Proposal(txnid=_T1, fid=_FID, req_id=0x9E3779B97F4A7C15, op_code=2, key="k00",
-                  content=b"v00"),
+    wire.Proposal(
+        txnid=_T1, fid=_FID, req_id=0x9E3779B97F4A7C15, op_code=2, key="k00", content=b"v00"
+    ),
     wire.Accept(txnid=_T1, fid=_FID),
     wire.Commit(txnid=_T1),
-    wire.Vote(round=2, status=0, epoch=1, cnd_id="127.0.0.1:32020",
-              cnd_logged_txn_id=wire.make_txid(1, 50), cnd_committed_txn_id=wire.make_txid(1, 50),
-              solicit=False),
+    wire.Vote(
+        round=2,
+        status=0,
+        epoch=1,
+        cnd_id="127.0.0.1:32020",
+        cnd_logged_txn_id=wire.make_txid(1, 50),
+        cnd_committed_txn_id=wire.make_txid(1, 50),
+        solicit=False,
+    ),
     wire.FollowerInfo(accepted_epoch=1, fid=_FID, voting=True),
     wire.EpochAck(last_logged_txid=wire.make_txid(1, 50), current_epoch=1),
     wire.LeaderInfo(accepted_epoch=2),
@@ -173,12 +180,14 @@ class CodecBenchmark:
         if with_pb:
             environment["protobuf"] = pb_oracle.runtime_description()
         else:
-            notes.insert(0, "protobuf is NOT installed: protobuf columns and ratios are empty "
-                         "(pip install protobuf, or the [test] extra)")
+            notes.insert(
+                0,
+                "protobuf is NOT installed: protobuf columns and ratios are empty "
+                "(pip install protobuf, or the [test] extra)",
+            )
             environment["protobuf"] = "not installed"
         ops = {type(m).__name__: _operations(m, with_pb) for m in SAMPLES}
-        best = measure(ops, iterations=iterations, repeats=repeats,
-                       rng=random.Random(options.seed))
+        best = measure(ops, iterations=iterations, repeats=repeats, rng=random.Random(options.seed))
         rows = tuple(self._row(m, best, with_pb) for m in SAMPLES)
         return BenchResult(
             name=self.name,
@@ -189,8 +198,13 @@ class CodecBenchmark:
             parameters={"iterations": iterations, "repeats": repeats, "seed": options.seed},
             notes=tuple(notes),
             plots=(
-                PlotSpec(filename="codec.png", title="codec: encode+decode per message",
-                         x="type", y=("wire_us", "strict_us", "pb_us"), ylabel="µs"),
+                PlotSpec(
+                    filename="codec.png",
+                    title="codec: encode+decode per message",
+                    x="type",
+                    y=("wire_us", "strict_us", "pb_us"),
+                    ylabel="µs",
+                ),
             ),
             smoke=options.smoke,
         )

@@ -102,7 +102,10 @@ class _Runner:
     def repetition(self) -> None:
         ens = self._ensure()
         spec = lg.LoadSpec(
-            clients=self.scale.clients, rate=self.scale.rate, duration=0.0, warmup=0.0,
+            clients=self.scale.clients,
+            rate=self.scale.rate,
+            duration=0.0,
+            warmup=0.0,
             timeout=1.0,
         )
         gen = lg.LoadGen(spec, lg.request_addrs(ens))
@@ -301,15 +304,25 @@ class FailoverBenchmark:
                 PlotSpec(
                     filename="failover_timeline.png",
                     title="commits/s around the kill (median repetition)",
-                    kind="line", series="timeline", markers="markers", x="t_s",
-                    y=("commits_per_s",), group="impl", xlabel="seconds from kill -9",
+                    kind="line",
+                    series="timeline",
+                    markers="markers",
+                    x="t_s",
+                    y=("commits_per_s",),
+                    group="impl",
+                    xlabel="seconds from kill -9",
                     ylabel="commits/s (100 ms bins)",
                 ),
                 PlotSpec(
                     filename="failover_cdf.png",
                     title="failover time over repetitions (CDF)",
-                    kind="step", series="cdf", x="failover_ms", y=("fraction",),
-                    group="impl", where="post", xlabel="ms from kill -9 to first commit",
+                    kind="step",
+                    series="cdf",
+                    x="failover_ms",
+                    y=("fraction",),
+                    group="impl",
+                    where="post",
+                    xlabel="ms from kill -9 to first commit",
                     ylabel="fraction of repetitions",
                 ),
             ),

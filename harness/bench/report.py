@@ -132,9 +132,16 @@ def _plot_lines(result: BenchResult, spec: PlotSpec, pyplot: Any, report_dir: Pa
         ax.axvline(x, color=colours.get(group, "black"), linestyle="--", linewidth=1)
         text = row.get("label")
         if text:
-            ax.annotate(str(text), (x, 1.0), xycoords=("data", "axes fraction"),
-                        rotation=90, va="top", ha="right", fontsize=8,
-                        color=colours.get(group, "black"))
+            ax.annotate(
+                str(text),
+                (x, 1.0),
+                xycoords=("data", "axes fraction"),
+                rotation=90,
+                va="top",
+                ha="right",
+                fontsize=8,
+                color=colours.get(group, "black"),
+            )
     if spec.logx:
         ax.set_xscale("log")
     if spec.logy:
