@@ -40,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state", type=Path, help="initial state JSON, applied only to a fresh data directory"
     )
+    parser.add_argument(
+        "--leader",
+        default="",
+        help="watcher: the leader's MessageAddr to dial directly (embedded deployments)",
+    )
     parser.add_argument("--fid", default="", help="follower id (default: own MessageAddr)")
     parser.add_argument(
         "--no-fsync", action="store_true", help="benchmark mode: no fsync (unsafe on crash)"
@@ -51,7 +56,11 @@ def run(args: argparse.Namespace) -> int:
     """Load config and store, then serve until a signal stops the node."""
     mode = Mode.EMBEDDED if args.embedded else Mode.WATCHER if args.watcher else Mode.STANDALONE
     try:
-        config = load_config(args.config).to_node_config(mode, fid=args.fid)
+        if args.leader and not args.watcher:
+            raise ConfigError("--leader", "only a watcher dials a given leader")
+        config = load_config(args.config).to_node_config(
+            mode, fid=args.fid, leader_message_addr=args.leader
+        )
         initial = load_state_file(args.state) if args.state is not None else None
         store = SqliteStore(args.data, durable=not args.no_fsync) if args.data is not None else None
         if store is not None and initial is not None and store.is_fresh():

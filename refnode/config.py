@@ -70,7 +70,9 @@ class GometaConfig:
                 return peer.message
         return None
 
-    def to_node_config(self, mode: Mode = Mode.STANDALONE, *, fid: str = "") -> NodeConfig:
+    def to_node_config(
+        self, mode: Mode = Mode.STANDALONE, *, fid: str = "", leader_message_addr: str = ""
+    ) -> NodeConfig:
         """The core's view of this file (identities as plain strings)."""
 
         def addr(m: MemberAddrs) -> PeerAddr:
@@ -78,8 +80,13 @@ class GometaConfig:
                 election_addr=m.election, message_addr=m.message, request_addr=m.request
             )
 
+        leader = canonical_addr(leader_message_addr, "--leader") if leader_message_addr else ""
         return NodeConfig(
-            host=addr(self.host), peers=tuple(addr(p) for p in self.peers), mode=mode, fid=fid
+            host=addr(self.host),
+            peers=tuple(addr(p) for p in self.peers),
+            mode=mode,
+            fid=fid,
+            leader_message_addr=leader,
         )
 
     def to_json(self) -> dict[str, Any]:
