@@ -21,8 +21,7 @@ import itertools
 import random
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import wire
 from refnode.core import effects as fx
@@ -83,9 +82,9 @@ class _PeerProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        self.driver._connection_made(self, transport)
+        # uvloop transports do not subclass asyncio.Transport; the API is the same.
+        self.transport = cast(asyncio.Transport, transport)
+        self.driver._connection_made(self, self.transport)
 
     def data_received(self, data: bytes) -> None:
         if self.conn is not None:
@@ -108,9 +107,9 @@ class _ElectionProtocol(asyncio.DatagramProtocol):
         pass
 
 
-@dataclass(slots=True)
-class _Pending:
-    future: asyncio.Future[fx.ClientReply]
+ReplyCallback = Callable[[fx.ClientReply], None]
+TERMINATED_REPLY = "Server Error : Server is terminated. Cannot process new request."
+"""gometa's text for a request that meets a stopping server (spec §9.2)."""
 
 
 class NodeDriver:
@@ -138,7 +137,7 @@ class NodeDriver:
         self._conns: dict[int, _PeerProtocol] = {}
         self._closed_by_us: set[int] = set()
         self._accept_ids = itertools.count()
-        self._requests: dict[int, _Pending] = {}
+        self._requests: dict[int, ReplyCallback] = {}
         self._request_ids = itertools.count(1)
         self._flush_scheduled = False
         self._timer: asyncio.TimerHandle | None = None
@@ -207,13 +206,9 @@ class NodeDriver:
                     if proto.transport is not None:
                         proto.transport.abort()
                 self._conns.clear()
-                for pending in self._requests.values():
-                    if not pending.future.done():
-                        pending.future.set_result(
-                            fx.ClientReply(
-                                request_id=0, error="Server Error : Server is terminated."
-                            )
-                        )
+                waiting, self._requests = self._requests, {}
+                for request_id, reply in waiting.items():
+                    reply(fx.ClientReply(request_id=request_id, error=TERMINATED_REPLY))
         if self.store is not None:
             self.store.close()
 
@@ -244,15 +239,29 @@ class NodeDriver:
 
     async def submit(self, op_code: int, key: str, value: bytes) -> fx.ClientReply:
         """A client request through consensus (or a local Get); waits for its reply."""
-        loop = asyncio.get_running_loop()
-        request_id = next(self._request_ids)
-        future: asyncio.Future[fx.ClientReply] = loop.create_future()
-        self._requests[request_id] = _Pending(future)
+        future: asyncio.Future[fx.ClientReply] = asyncio.get_running_loop().create_future()
+
+        def reply(answer: fx.ClientReply) -> None:
+            if not future.done():
+                future.set_result(answer)
+
+        request_id = self.submit_with_callback(op_code, key, value, reply)
         try:
-            self._input(ClientRequest(request_id=request_id, op_code=op_code, key=key, value=value))
             return await future
         finally:
             self._requests.pop(request_id, None)
+
+    def submit_with_callback(
+        self, op_code: int, key: str, value: bytes, reply: ReplyCallback
+    ) -> int:
+        """Like :meth:`submit`, but ``reply`` is called with the answer (no task per call)."""
+        request_id = next(self._request_ids)
+        if self._stopped.is_set():
+            reply(fx.ClientReply(request_id=request_id, error=TERMINATED_REPLY))
+            return request_id
+        self._requests[request_id] = reply
+        self._input(ClientRequest(request_id=request_id, op_code=op_code, key=key, value=value))
+        return request_id
 
     # ---- inputs ----------------------------------------------------------------
 
@@ -372,9 +381,9 @@ class NodeDriver:
         elif isinstance(effect, fx.CloseConnection):
             self._close(effect.conn)
         elif isinstance(effect, fx.ClientReply):
-            pending = self._requests.get(effect.request_id)
-            if pending is not None and not pending.future.done():
-                pending.future.set_result(effect)
+            reply = self._requests.pop(effect.request_id, None)
+            if reply is not None:
+                reply(effect)
 
     def _close(self, conn: int) -> None:
         self._closed_by_us.add(conn)

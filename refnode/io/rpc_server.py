@@ -4,13 +4,14 @@
 this node's store (not through consensus, as in gometa); ``Add``, ``Set``
 and ``Delete`` go through the core and answer once committed or failed; any
 other op string is refused with gometa's own error text. Calls on one
-connection are answered as they complete, like net/rpc's server does.
+connection are answered as they complete, like net/rpc's server does; the
+answers of one event-loop turn leave in one write.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+from typing import cast
 
 from refnode.io.driver import BindError, NodeDriver, split_addr
 from wire import OpCode
@@ -30,15 +31,20 @@ def _service_error(call: Call) -> str:
 
 
 class _RpcProtocol(asyncio.Protocol):
-    def __init__(self, driver: NodeDriver, tasks: set[asyncio.Task[None]]) -> None:
+    """One client connection. Replies of one loop turn leave in one write."""
+
+    def __init__(self, driver: NodeDriver) -> None:
         self.driver = driver
-        self.tasks = tasks
         self.conn = ServerConnection()
         self.transport: asyncio.Transport | None = None
+        self._out: list[bytes] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop transports do not subclass asyncio.Transport; the API is the same.
+        self.transport = cast(asyncio.Transport, transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
 
     def data_received(self, data: bytes) -> None:
         assert self.transport is not None
@@ -53,32 +59,43 @@ class _RpcProtocol(asyncio.Protocol):
             self.transport.close()
             return
         for call in calls:
-            task = asyncio.get_running_loop().create_task(self._answer(call))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            self._answer(call)
 
-    async def _answer(self, call: Call) -> None:
+    def _answer(self, call: Call) -> None:
         error = _service_error(call) if call.service_method != SERVICE_METHOD else ""
-        result = b""
-        if not error:
-            op = _OPS.get(call.op_code)
-            if op is None:
-                error = f"Undefined Error : Invalid Op code {call.op_code}"
-            else:
-                reply = await self.driver.submit(op, call.key, call.value)
-                error, result = reply.error or "", reply.result
+        op = _OPS.get(call.op_code)
+        if not error and op is None:
+            error = f"Undefined Error : Invalid Op code {call.op_code}"
+        if error or op is None:
+            self._send(self.conn.reply(call, error=error))
+            return
+        self.driver.submit_with_callback(
+            op,
+            call.key,
+            call.value,
+            lambda reply: self._send(
+                self.conn.reply(call, result=reply.result, error=reply.error or "")
+            ),
+        )
+
+    def _send(self, data: bytes) -> None:
+        if not self._out:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._out.append(data)
+
+    def _flush(self) -> None:
+        out, self._out = self._out, []
         if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(self.conn.reply(call, result=result, error=error))
+            self.transport.write(b"".join(out))
 
 
 async def serve_rpc(driver: NodeDriver, addr: str, stopped: asyncio.Event) -> None:
     """Serve the RPC front end on ``addr`` until ``stopped`` is set."""
     loop = asyncio.get_running_loop()
-    tasks: set[asyncio.Task[None]] = set()
     host, port = split_addr(addr)
     try:
         server = await loop.create_server(
-            lambda: _RpcProtocol(driver, tasks), host, port, reuse_address=True
+            lambda: _RpcProtocol(driver), host, port, reuse_address=True
         )
     except OSError as exc:
         driver.stop()
@@ -87,8 +104,3 @@ async def serve_rpc(driver: NodeDriver, addr: str, stopped: asyncio.Event) -> No
         await stopped.wait()
     finally:
         server.close()
-        for task in list(tasks):
-            task.cancel()
-        for task in list(tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
