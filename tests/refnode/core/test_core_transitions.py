@@ -14,6 +14,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 from refnode.core.tables import TABLES
 from refnode.core.trace import Transition
 from tests.sim.sim import FAMILIES, run_seed
@@ -113,3 +115,14 @@ def test_coverage_check_is_not_vacuous() -> None:
     missing = _missing(rec)
     assert "leader_broadcast: WATCHER x RECV_PROPOSAL" in missing
     assert "node: FOLLOWING x STOPPED" in missing
+
+
+def test_no_hook_builds_no_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tracing is free when unused: without a hook no Transition is built."""
+    from refnode.core import trace
+
+    def boom(**kw: object) -> Transition:
+        raise AssertionError("a Transition was built without a hook")
+
+    monkeypatch.setattr(trace, "Transition", boom)
+    run_seed(3, "w3")
