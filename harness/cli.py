@@ -34,7 +34,7 @@ class Subcommand:
 
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
-    Subcommand("bench", "harness.bench.cli", "benchmarks: codec (more to come)"),
+    Subcommand("bench", "harness.bench.cli", "benchmarks: codec, cluster, failover (see --list)"),
     Subcommand("cluster", "harness.cluster_cli", "start a local ensemble on loopback: cluster up"),
     Subcommand("decode", "wire.cli", "decode gometa frames given as hex"),
     Subcommand("kv", "harness.kv_cli", "get/set/add/delete one key on a member's RPC address"),

@@ -41,18 +41,26 @@ def _only(config: pytest.Config) -> tuple[int, str] | None:
     return int(seed), fam
 
 
-@pytest.mark.parametrize(
-    ("family", "first"),
-    [(f, b) for f, runs in RUNS.items() for b in range(0, runs, BLOCK)],
-)
-def test_seeded_runs(family: str, first: int, pytestconfig: pytest.Config) -> None:
-    only = _only(pytestconfig)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Blocks of seeds, or exactly the one ``--sim-seed`` selects (no skipped blocks)."""
+    if "seed_block" not in metafunc.fixturenames:
+        return
+    only = _only(metafunc.config)
     if only is not None:
-        if only[1] != family or not first <= only[0] < first + BLOCK:
-            pytest.skip("another seed was selected")
-        seeds = [only[0]]
+        blocks = [(only[1], [only[0]])]
     else:
-        seeds = list(range(first, first + BLOCK))
+        blocks = [
+            (fam, list(range(first, min(first + BLOCK, runs))))
+            for fam, runs in RUNS.items()
+            for first in range(0, runs, BLOCK)
+        ]
+    metafunc.parametrize(
+        "seed_block", blocks, ids=[f"{fam}-{seeds[0]}+{len(seeds)}" for fam, seeds in blocks]
+    )
+
+
+def test_seeded_runs(seed_block: tuple[str, list[int]]) -> None:
+    family, seeds = seed_block
     for seed in seeds:
         try:
             run_seed(seed, family)
@@ -60,14 +68,6 @@ def test_seeded_runs(family: str, first: int, pytestconfig: pytest.Config) -> No
             raise AssertionError(
                 f"{exc}\nreplay: pytest tests/sim --sim-seed {seed}:{family}"
             ) from exc
-
-
-def test_only_seed_outside_the_blocks_still_runs(pytestconfig: pytest.Config) -> None:
-    """``--sim-seed`` beyond the block ranges (a seed found elsewhere) runs here."""
-    only = _only(pytestconfig)
-    if only is None or only[0] < RUNS[only[1]]:
-        pytest.skip("no out-of-range seed selected")
-    run_seed(*only)
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))

@@ -1,6 +1,6 @@
 """Replay the real Go capture from m1's point of view (spec §4-§6).
 
-``tests/testdata/captures`` (or ``/work/shared/captures``) holds 504 frames of
+``tests/testdata/captures`` holds 504 frames of
 a 3-member gometa ensemble: cold start, 50 Sets through m1, kill of the
 leader m3, re-election of m2, 20 more Sets. We feed the core every vote and
 every TCP frame addressed to m1 at its capture time, feed the Sets as client
@@ -34,7 +34,6 @@ from refnode.core.store import PersistentState
 ROOT = Path(__file__).parents[3]
 CANDIDATES = [
     *sorted((ROOT / "tests" / "testdata" / "captures").glob("**/gometa-3node.frames.json")),
-    Path("/work/shared/captures/gometa-3node.frames.json"),
 ]
 
 
