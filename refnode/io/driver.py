@@ -2,10 +2,11 @@
 
 One cycle, as aioquic's protocol does it (style §11): an input arrives →
 ``node.step(input, now=loop.time())`` → schedule one flush for this loop
-turn. The flush drains the core's effects and performs them in order,
-writing persistence effects in one SQLite transaction right before the first
-send that depends on them (group commit: a turn that carries 50 Accepts
-costs one fsync). Then the single timer is re-armed from
+turn. The flush drains the core's effects and performs them in order. Persist
+effects go to SQLite in a worker thread, one transaction at a time, while the
+loop keeps stepping the core; a send that follows a persist waits until that
+persist is durable (pipelined group commit: everything persisted while one
+fsync runs shares the next). Then the single timer is re-armed from
 ``node.next_deadline()``.
 
 No decision is made here: identities, limits, timeouts and protocol errors
@@ -20,7 +21,9 @@ import contextlib
 import itertools
 import random
 import socket
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 import wire
@@ -140,6 +143,13 @@ class NodeDriver:
         self._requests: dict[int, ReplyCallback] = {}
         self._request_ids = itertools.count(1)
         self._flush_scheduled = False
+        self._backlog: deque[tuple[int, fx.Effect]] = deque()
+        """Effects not performed yet, each with the persist sequence number it needs durable."""
+        self._unsynced: list[PersistEffect] = []
+        self._persist_seq = 0
+        self._durable_seq = 0
+        self._writing: asyncio.Future[None] | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refnode-store")
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._stopped = asyncio.Event()
@@ -209,6 +219,8 @@ class NodeDriver:
                 waiting, self._requests = self._requests, {}
                 for request_id, reply in waiting.items():
                     reply(fx.ClientReply(request_id=request_id, error=TERMINATED_REPLY))
+                await self._write_everything()
+        self._writer.shutdown(wait=True)
         if self.store is not None:
             self.store.close()
 
@@ -323,23 +335,35 @@ class NodeDriver:
         node = self.node
         if node is None:
             return
-        persists: list[PersistEffect] = []
-        # Frames for one connection are joined and written once per turn:
-        # the same bytes in the same order, one send() instead of one per
-        # message. They go out before anything that could overtake them (a
-        # close of that connection) and, at the latest, at the end of the
-        # turn; persists still precede every send that follows them.
-        outgoing: dict[int, list[bytes]] = {}
         for effect in node.drain():
             if self.on_effect is not None:
                 self.on_effect(effect)
             self._translate(effect)
             if isinstance(effect, fx.PERSIST_TYPES):
-                persists.append(effect)
+                if self.store is not None:
+                    self._persist_seq += 1
+                    self._unsynced.append(effect)
                 continue
-            if persists and isinstance(effect, fx.SEND_TYPES):
-                self._persist(persists)
-                persists = []
+            self._backlog.append((self._persist_seq, effect))
+        self._pump()
+        self._arm_timer()
+
+    def _pump(self) -> None:
+        """Perform queued effects in order, each once the persists before it are durable.
+
+        Pipelined group commit: persists never wait. They go to SQLite in a
+        worker thread, one transaction at a time, and everything persisted
+        while one transaction runs shares the next, so the loop keeps taking
+        input during fsync. Every other effect keeps its place in the queue
+        and leaves only when every persist that came before it is durable
+        (refnode.core.effects: persist before send). Writing a persist early
+        is always safe: to a peer it looks like the sends before it were
+        lost in transit. Frames for one connection leave in one write.
+        """
+        outgoing: dict[int, list[bytes]] = {}
+        backlog = self._backlog
+        while backlog and backlog[0][0] <= self._durable_seq:
+            effect = backlog.popleft()[1]
             if isinstance(effect, fx.SendMessage):
                 frames = outgoing.get(effect.conn)
                 if frames is None:
@@ -350,15 +374,39 @@ class NodeDriver:
             if isinstance(effect, fx.CloseConnection) and effect.conn in outgoing:
                 self._write(effect.conn, outgoing.pop(effect.conn))
             self._perform(effect)
-        if persists:
-            self._persist(persists)
         for conn, frames in outgoing.items():
             self._write(conn, frames)
-        self._arm_timer()
+        if self._unsynced and self._writing is None:
+            self._start_write()
 
-    def _persist(self, batch: list[PersistEffect]) -> None:
-        if self.store is not None:
-            self.store.apply(batch)
+    def _start_write(self) -> None:
+        assert self.store is not None and self._loop is not None
+        batch, self._unsynced = self._unsynced, []
+        upto = self._persist_seq
+        self._writing = self._loop.run_in_executor(self._writer, self.store.apply, batch)
+        self._writing.add_done_callback(lambda done: self._write_done(done, upto))
+
+    def _write_done(self, done: asyncio.Future[None], upto: int) -> None:
+        self._writing = None
+        if done.cancelled() or done.exception() is not None:
+            # Durability can no longer be promised: say so and stop serving.
+            self.events("error", {"level": "fatal", "msg": f"storage: {done.exception()!r}"})
+            self._backlog.clear()
+            self._unsynced.clear()
+            self.stop()
+            return
+        self._durable_seq = upto
+        self._pump()
+
+    async def _write_everything(self) -> None:
+        """At shutdown: let the in-flight transaction finish, then write the rest."""
+        while self._writing is not None or self._unsynced:
+            if self._writing is None:
+                self._start_write()
+            assert self._writing is not None
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._writing)
+            self._writing = None
 
     def _write(self, conn: int, frames: list[bytes]) -> None:
         proto = self._conns.get(conn)
