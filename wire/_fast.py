@@ -69,7 +69,11 @@ def _gen_decoder(spec: MessageSpec) -> list[str]:
         "    except (IndexError, VarintError):",
         "        return None",
         "    if p != L: return None",
-        "    return cls(" + ", ".join(f"{f.attr}=v_{f.attr}" for f in spec.fields) + ")",
+        # Fill the slots directly, as copy.copy does: the values are already
+        # checked, and the frozen dataclass __init__ would double the cost.
+        "    o = new(cls)",
+        *(f"    set_{f.attr}(o, v_{f.attr})" for f in spec.fields),
+        "    return o",
     ]
     return lines
 
@@ -87,8 +91,7 @@ def _gen_encoder(spec: MessageSpec) -> list[str]:
                 f"    raise bad({path!r}, x, 'not an int')",
                 "if x < 0 or x > " + str(_RANGE[f.kind]) + ":",
                 f"    raise bad({path!r}, x, 'not a {f.kind.value}')",
-                f"add({tag!r})",
-                "add(ev(x))",
+                f"add(T{tag[0]}[x] if x < 128 else {tag!r} + ev(x))",
             ]
         elif f.kind is Kind.BOOL:
             body += [
@@ -113,7 +116,11 @@ def _gen_encoder(spec: MessageSpec) -> list[str]:
                     f"        raise bad({path!r}, x, 'not bytes')",
                     "    x = bytes(x)",
                 ]
-            body += [f"add({tag!r})", "add(ev(len(x)))", "add(x)"]
+            body += [
+                "n = len(x)",
+                f"add(T{tag[0]}[n] if n < 128 else {tag!r} + ev(n))",
+                "add(x)",
+            ]
         lines.append(f"    x = m.{f.attr}")
         if f.required:
             lines += [f"    {line}" for line in body]
@@ -131,9 +138,17 @@ def _gen_encoder(spec: MessageSpec) -> list[str]:
     return lines
 
 
+def _tag_table(tag: bytes) -> tuple[bytes, ...]:
+    """``tag`` followed by each one-byte varint: one append per small field."""
+    return tuple(tag + bytes((i,)) for i in range(128))
+
+
 def _compile(spec: MessageSpec) -> tuple[str, dict[str, Any]]:
     source = "\n".join([*_gen_decoder(spec), "", *_gen_encoder(spec), ""])
     namespace: dict[str, Any] = {
+        **{f"T{f.tag[0]}": _tag_table(f.tag) for f in spec.fields},
+        **{f"set_{f.attr}": getattr(spec.cls, f.attr).__set__ for f in spec.fields},
+        "new": object.__new__,
         "cls": spec.cls,
         "rv": read_varint,
         "ev": encode_varint,
