@@ -36,7 +36,7 @@ from types import FrameType
 from typing import Any
 
 from harness.binaries import BinaryNotFoundError
-from harness.netalloc import MemberAddrs, free_port
+from harness.netalloc import MemberAddrs, free_port, port_free
 from harness.targets import (
     GoHostTarget,
     MemberConfig,
@@ -103,16 +103,6 @@ def parse_impls(spec: str, size: int) -> list[str]:
     return impls
 
 
-def _port_free(host: str, port: int) -> bool:
-    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-        with socket.socket(socket.AF_INET, kind) as s:
-            try:
-                s.bind((host, port))
-            except OSError:
-                return False
-    return True
-
-
 def plan_addrs(host: str, size: int, base_port: int | None) -> list[MemberAddrs]:
     """Election, message and RPC address of each member."""
     try:
@@ -132,7 +122,7 @@ def plan_addrs(host: str, size: int, base_port: int | None) -> list[MemberAddrs]
         ports = list(range(base_port, base_port + 3 * size))
         if base_port < 1 or ports[-1] > 65535:
             raise ClusterError(f"--base-port: {base_port}..{ports[-1]} is not a port range")
-        busy = [p for p in ports if not _port_free(host, p)]
+        busy = [p for p in ports if not port_free(host, p)]
         if busy:
             raise ClusterError(f"--base-port: port {busy[0]} on {host} is in use")
     return [

@@ -16,7 +16,7 @@ import threading
 
 from refnode.config import MemberAddrs
 
-__all__ = ["MemberAddrs", "allocate_member", "free_port", "next_host", "worker_subnet"]
+__all__ = ["MemberAddrs", "allocate_member", "free_port", "next_host", "port_free", "worker_subnet"]
 
 _lock = threading.Lock()
 _host_counter = itertools.count(1)
@@ -44,7 +44,8 @@ def next_host() -> str:
     return f"127.{second}.{third}.{(n - 1) % 250 + 1}"
 
 
-def _port_free(host: str, port: int) -> bool:
+def port_free(host: str, port: int) -> bool:
+    """Whether ``port`` can be bound on ``host`` for both TCP and UDP right now."""
     for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
         with socket.socket(socket.AF_INET, kind) as s:
             try:
@@ -60,7 +61,7 @@ def free_port(host: str) -> int:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.bind((host, 0))
             port = int(s.getsockname()[1])
-        if _port_free(host, port):
+        if port_free(host, port):
             return port
     raise RuntimeError(f"no free port on {host}")
 

@@ -26,8 +26,16 @@ def _positive(value: object) -> bool:
 
 def _run(name: str, capsys: pytest.CaptureFixture[str], report_dir: Path) -> dict[str, object]:
     rc = cli.main(
-        ["bench", name, "--impl", "refnode,gometa", "--smoke", "--json",
-         "--report-dir", str(report_dir)]
+        [
+            "bench",
+            name,
+            "--impl",
+            "refnode,gometa",
+            "--smoke",
+            "--json",
+            "--report-dir",
+            str(report_dir),
+        ]
     )
     out = capsys.readouterr().out
     assert rc == 0
@@ -41,8 +49,11 @@ def _run(name: str, capsys: pytest.CaptureFixture[str], report_dir: Path) -> dic
 def _pngs_written(report_dir: Path, doc: dict[str, object]) -> None:
     if importlib.util.find_spec("matplotlib") is None:
         return
-    for png in ("cluster_latency_fixed.png", "cluster_throughput.png") if doc["name"] == "cluster" \
-            else ("failover_timeline.png", "failover_cdf.png"):
+    for png in (
+        ("cluster_latency_fixed.png", "cluster_throughput.png")
+        if doc["name"] == "cluster"
+        else ("failover_timeline.png", "failover_cdf.png")
+    ):
         assert (report_dir / png).stat().st_size > 0, png
 
 
@@ -55,12 +66,22 @@ def test_bench_cluster_smoke_json(capsys: pytest.CaptureFixture[str], tmp_path: 
     seen = {(r["impl"], r["phase"]) for r in rows}
     assert seen == {(v, p) for v in VARIANTS for p in ("fixed", "saturation")}
     for row in rows:
-        for key in ("throughput", "p50_ms", "p99_ms", "p999_ms", "nodes_cpu_pct",
-                    "loadgen_cpu_pct"):
+        for key in (
+            "throughput",
+            "p50_ms",
+            "p99_ms",
+            "p999_ms",
+            "nodes_cpu_pct",
+            "loadgen_cpu_pct",
+        ):
             assert _positive(row[key]), (row["impl"], row["phase"], key)
         assert row["p50_ms"] <= row["p99_ms"] <= row["p999_ms"]
-    for key in ("throughput_ratio", "p99_latency_ratio",
-                "throughput_ratio_durable", "p99_latency_ratio_durable"):
+    for key in (
+        "throughput_ratio",
+        "p99_latency_ratio",
+        "throughput_ratio_durable",
+        "p99_latency_ratio_durable",
+    ):
         assert _positive(doc[key]), key
         assert isinstance(doc["summary"], dict) and doc["summary"][key] == doc[key]
     series = doc["series"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from harness.cli import main
 from harness.netalloc import allocate_member, next_host
 from harness.targets import MemberConfig, ProcessMember, RefnodeTarget, Role
+from tests.harness.fakes import one_shot_server
 
 
 @pytest.fixture(scope="module")
@@ -85,20 +85,7 @@ def test_kv_usage_errors_exit_2(
 
 def test_kv_not_an_rpc_server(capsys: pytest.CaptureFixture[str]) -> None:
     """A listener that answers plain HTTP: one clear line, exit 1."""
-    listener = socket.socket()
-    listener.bind((next_host(), 0))
-    listener.listen(1)
-    addr = "{}:{}".format(*listener.getsockname())
-
-    def serve() -> None:
-        with listener:
-            conn, _ = listener.accept()
-            with conn:
-                conn.recv(1024)
-                conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
+    addr, thread = one_shot_server(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
     code, _, err = gmc(capsys, "kv", "get", "k", "--addr", addr)
     thread.join(2)
     assert code == 1

@@ -27,6 +27,7 @@ from harness.rpcclient import (
     split_addr,
 )
 from harness.targets import GoHostTarget, MemberConfig, ProcessMember, Role
+from tests.harness.fakes import one_shot_server
 from wire.netrpc import Call, ServerConnection
 
 
@@ -114,40 +115,15 @@ def test_GometaRpcClient_connection_refused_names_the_address() -> None:
     asyncio.run(scenario())
 
 
-def _one_shot_server(answer: bytes, *, then_read: bool = False) -> tuple[str, threading.Thread]:
-    """A TCP server that reads the CONNECT, writes ``answer`` and closes.
-
-    With ``then_read`` it first reads the next request, so the close is a clean
-    FIN rather than a reset over unread bytes.
-    """
-    listener = socket.socket()
-    listener.bind((next_host(), 0))
-    listener.listen(1)
-    addr = "{}:{}".format(*listener.getsockname())
-
-    def serve() -> None:
-        with listener:
-            conn, _ = listener.accept()
-            with conn:
-                conn.recv(1024)
-                conn.sendall(answer)
-                if then_read:
-                    conn.recv(1024)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    return addr, thread
-
-
 def test_GometaRpcClient_refuses_a_non_rpc_server() -> None:
-    addr, thread = _one_shot_server(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+    addr, thread = one_shot_server(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
     with pytest.raises(RpcProtocolError, match="404 Not Found"):
         GometaRpcClient(addr, timeout=2)
     thread.join(2)
 
 
 def test_GometaRpcClient_reports_a_server_that_hangs_up() -> None:
-    addr, thread = _one_shot_server(b"HTTP/1.0 200 Connected to Go RPC\n\n", then_read=True)
+    addr, thread = one_shot_server(b"HTTP/1.0 200 Connected to Go RPC\n\n", then_read=True)
     with (
         GometaRpcClient(addr, timeout=2) as c,
         pytest.raises(RpcConnectionError, match="server closed the connection"),
