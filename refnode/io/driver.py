@@ -295,6 +295,12 @@ class NodeDriver:
             peer = transport.get_extra_info("peername")
             self._input(ConnectionAccepted(conn=proto.conn, peer=format_addr(peer)))
             return
+        if proto.conn in self._closed_by_us:
+            # The core gave up on this dial (a timeout) before it connected.
+            self._closed_by_us.discard(proto.conn)
+            proto.conn = None
+            transport.abort()
+            return
         sock = transport.get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError, AttributeError):
