@@ -56,20 +56,6 @@ class GometaConfig:
     host: MemberAddrs
     peers: tuple[MemberAddrs, ...] = ()
 
-    @property
-    def ensemble_size(self) -> int:
-        """Peers plus self; the quorum is a strict majority of this."""
-        return len(self.peers) + 1
-
-    def message_addr_for(self, election_id: str) -> str | None:
-        """The MessageAddr paired with an election id, or None if not a member."""
-        if election_id == self.host.election:
-            return self.host.message
-        for peer in self.peers:
-            if peer.election == election_id:
-                return peer.message
-        return None
-
     def to_node_config(
         self, mode: Mode = Mode.STANDALONE, *, fid: str = "", leader_message_addr: str = ""
     ) -> NodeConfig:

@@ -24,10 +24,11 @@ DOC = {
 
 def test_GometaConfig_parses_and_pairs_peers_by_index() -> None:
     config = parse_config(DOC)
-    assert config.ensemble_size == 3
     assert config.host.request == "127.0.0.1:5003"
-    assert config.message_addr_for("127.0.0.1:5021") == "127.0.0.1:5022"
-    assert config.message_addr_for("127.0.0.1:9999") is None
+    node = config.to_node_config()
+    assert node.ensemble_size == 3
+    assert node.message_addr_of("127.0.0.1:5021") == "127.0.0.1:5022"
+    assert node.message_addr_of("127.0.0.1:9999") is None
 
 
 def test_GometaConfig_keys_match_case_insensitively_like_go() -> None:
