@@ -36,6 +36,7 @@ class Subcommand:
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("bench", "harness.bench.cli", "benchmarks: codec, cluster, failover (see --list)"),
     Subcommand("cluster", "harness.cluster_cli", "start a local ensemble on loopback: cluster up"),
+    Subcommand("conform", "conformance.cli", "run the conformance suite against a target"),
     Subcommand("decode", "wire.cli", "decode gometa frames given as hex"),
     Subcommand("kv", "harness.kv_cli", "get/set/add/delete one key on a member's RPC address"),
     Subcommand("node", "refnode.cli", "run one reference node from a gometa config file"),
