@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 KEYWORD = "ft_01 or fu_04"
 
 
-def _conform(target: str, report_dir: Path) -> tuple[subprocess.CompletedProcess[str], dict]:  # type: ignore[type-arg]
+def _conform(target: str, report_dir: Path) -> tuple[subprocess.CompletedProcess[str], Any]:
     proc = subprocess.run(
         [sys.executable, "-m", "harness.cli", "conform", "--target", target, "-k", KEYWORD,
          "--report-dir", str(report_dir)],
@@ -30,7 +31,7 @@ def _conform(target: str, report_dir: Path) -> tuple[subprocess.CompletedProcess
     return proc, report
 
 
-def _check_shape(report: dict, target: str) -> dict[str, dict]:  # type: ignore[type-arg]
+def _check_shape(report: dict[str, Any], target: str) -> dict[str, Any]:
     assert report["target"] == target
     assert report["gometa_version"].endswith("05cb6b2e299f")
     assert report["command"], "the member command is recorded"
