@@ -344,12 +344,15 @@ class NodeDriver:
         for effect in node.drain():
             if self.on_effect is not None:
                 self.on_effect(effect)
-            self._translate(effect)
             if isinstance(effect, fx.PERSIST_TYPES):
-                if self.store is not None:
+                if self.store is None:
+                    self._translate(effect)
+                else:
+                    # Reported (e.g. the "committed" line) once durable, not before.
                     self._persist_seq += 1
                     self._unsynced.append(effect)
                 continue
+            self._translate(effect)
             self._backlog.append((self._persist_seq, effect))
         self._pump()
         self._arm_timer()
@@ -390,29 +393,38 @@ class NodeDriver:
         batch, self._unsynced = self._unsynced, []
         upto = self._persist_seq
         self._writing = self._loop.run_in_executor(self._writer, self.store.apply, batch)
-        self._writing.add_done_callback(lambda done: self._write_done(done, upto))
+        self._writing.add_done_callback(lambda done: self._write_done(done, upto, batch))
 
-    def _write_done(self, done: asyncio.Future[None], upto: int) -> None:
-        self._writing = None
-        if done.cancelled() or done.exception() is not None:
+    def _write_done(
+        self, done: asyncio.Future[None], upto: int, batch: list[PersistEffect]
+    ) -> None:
+        if self._writing is done:
+            self._writing = None
+        failure = "cancelled" if done.cancelled() else done.exception()
+        if failure is not None:
             # Durability can no longer be promised: say so and stop serving.
-            self.events("error", {"level": "fatal", "msg": f"storage: {done.exception()!r}"})
+            self.events("error", {"level": "fatal", "msg": f"storage: {failure!r}"})
             self._backlog.clear()
             self._unsynced.clear()
             self.stop()
             return
         self._durable_seq = upto
+        for effect in batch:
+            self._translate(effect)
         self._pump()
 
     async def _write_everything(self) -> None:
-        """At shutdown: let the in-flight transaction finish, then write the rest."""
+        """At shutdown: let the in-flight transaction finish, then write the rest.
+
+        Each transaction's done-callback (``_write_done``) runs before this
+        coroutine resumes, so it alone clears ``_writing`` and reports.
+        """
         while self._writing is not None or self._unsynced:
             if self._writing is None:
                 self._start_write()
             assert self._writing is not None
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._writing)
-            self._writing = None
 
     def _write(self, conn: int, frames: list[bytes]) -> None:
         proto = self._conns.get(conn)

@@ -19,7 +19,7 @@ from refnode.config import GometaConfig
 from refnode.core import effects as fx
 from refnode.core.store import PersistEffect
 from refnode.io.driver import NodeDriver
-from refnode.io.storage import SqliteStore
+from refnode.io.storage import SqliteStore, StorageError
 from wire import OpCode
 
 
@@ -72,3 +72,38 @@ def test_replies_wait_for_their_transaction_and_share_fsyncs(tmp_path: Path) -> 
     assert len(commit_transactions) < 20, (
         f"{len(commit_transactions)} transactions for 40 commits: no group commit"
     )
+
+
+class BrokenDisk(SqliteStore):
+    """Transactions fail once ``broken`` is set, as a full or failing disk would."""
+
+    broken = False
+
+    def apply(self, effects: Iterable[PersistEffect]) -> None:
+        if self.broken:
+            raise StorageError(f"{self.path}: write failed: disk I/O error")
+        super().apply(effects)
+
+
+def test_a_failing_disk_stops_the_node_and_acknowledges_nothing(tmp_path: Path) -> None:
+    """Durability can no longer be promised: no success reply, a fatal event, a stop."""
+    store = BrokenDisk(tmp_path / "data")
+    config = GometaConfig(host=allocate_member()).to_node_config()
+    events: list[tuple[str, dict[str, object]]] = []
+    driver = NodeDriver(config, store, events=lambda e, f: events.append((e, f)), seed=1)
+
+    async def scenario() -> fx.ClientReply:
+        ready = asyncio.Event()
+        runner = asyncio.create_task(driver.run(ready.set))
+        await ready.wait()
+        await asyncio.sleep(0.3)
+        assert (await driver.submit(OpCode.SET, "before", b"ok")).error is None
+        store.broken = True
+        reply = await driver.submit(OpCode.SET, "after", b"lost")
+        await asyncio.wait_for(runner, timeout=5)
+        return reply
+
+    reply = asyncio.run(scenario())
+    assert reply.error is not None and "terminated" in reply.error
+    fatal = [f for e, f in events if e == "error"]
+    assert fatal and "disk I/O error" in str(fatal[0]["msg"])
