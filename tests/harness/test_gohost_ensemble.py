@@ -42,7 +42,7 @@ def wait_value(member: ProcessMember, key: str, timeout: float = 5.0) -> bytes:
 def test_Ensemble_one_leader_two_followers_on_loopback(go_ensemble: Ensemble) -> None:
     """Spec §4.9: one member LEADING, the others FOLLOWING the same winner."""
     leader = go_ensemble.wait_stable(timeout=5)
-    roles = sorted(m.role().value for m in go_ensemble.members if m.role() is not None)
+    roles = sorted(role.value for m in go_ensemble.members if (role := m.role()) is not None)
     assert roles == ["FOLLOWING", "FOLLOWING", "LEADING"]
     for m in go_ensemble.members:
         assert m.config.host.election.startswith("127.")

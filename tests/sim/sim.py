@@ -33,6 +33,7 @@ import heapq
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import wire
@@ -438,7 +439,7 @@ class Simulator:
                     for msg in frames:
                         self._schedule(ep, msg)
                     t = max(self.now + self._delay(), peer.last_delivery)
-                    self.at(t, lambda p=peer: self._eof(p))
+                    self.at(t, partial(self._eof, peer))
 
     def _delay(self) -> float:
         return 0.0002 + self.rng.random() * self.max_delay
@@ -459,17 +460,17 @@ class Simulator:
             vote = eff.msg
             if self.bytes_mode:
                 data = wire.encode(vote)
-                self.at(
-                    t,
-                    lambda d=data: self._call(dst, lambda n: n.step(_dgram(src_addr, d), self.now)),
-                )
+
+                def deliver_bytes(dst: str = dst, src: str = src_addr, d: bytes = data) -> None:
+                    self._call(dst, lambda n: n.step(_dgram(src, d), self.now))
+
+                self.at(t, deliver_bytes)
             else:
-                self.at(
-                    t,
-                    lambda v=vote: self._call(
-                        dst, lambda n: n.step(VoteReceived(src=src_addr, vote=v), self.now)
-                    ),
-                )
+
+                def deliver_vote(dst: str = dst, src: str = src_addr, v: Any = vote) -> None:
+                    self._call(dst, lambda n: n.step(VoteReceived(src=src, vote=v), self.now))
+
+                self.at(t, deliver_vote)
 
     def _dial(self, src: str, eff: Dial) -> None:
         dst = self.by_message.get(eff.addr)
@@ -550,7 +551,7 @@ class Simulator:
             cut = self.rng.randint(0, len(data))
             for part in (data[:cut], data[cut:]):
                 if part:
-                    self.at(t, lambda p=part: self._deliver_bytes(b, p))
+                    self.at(t, partial(self._deliver_bytes, b, part))
         else:
             self.at(t, lambda: self._deliver(b, msg))
 
@@ -601,16 +602,13 @@ class Simulator:
                 ep.open = False
                 self.endpoints.pop((ep.host, ep.conn), None)
                 if self.hosts[ep.host].node is not None:
-                    e = ep
-                    self.at(
-                        self.now + self._delay(),
-                        lambda e=e: self._call(
-                            e.host,
-                            lambda n: n.step(
-                                ConnectionClosed(conn=e.conn, reason="reset"), self.now
-                            ),
-                        ),
-                    )
+                    self.at(self.now + self._delay(), partial(self._reset_arrives, ep))
+
+    def _reset_arrives(self, ep: Endpoint) -> None:
+        """The peer's TCP reset reaches ``ep``'s host."""
+        self._call(
+            ep.host, lambda n: n.step(ConnectionClosed(conn=ep.conn, reason="reset"), self.now)
+        )
 
     # -- clients ---------------------------------------------------------------------
 
@@ -715,7 +713,7 @@ def random_scenario(
         trace=trace,
     )
     for name in sim.hosts:
-        sim.at(rng.random() * 0.05, lambda name=name: sim.start(name))
+        sim.at(rng.random() * 0.05, partial(sim.start, name))
     names = list(sim.hosts)
     t = 0.3
     k = 0
@@ -723,7 +721,7 @@ def random_scenario(
         t += rng.expovariate(1 / 0.06)
         k += 1
         key, val = f"k{rng.randint(0, 9)}", f"v{k}".encode()
-        sim.at(t, lambda key=key, val=val: _write(sim, rng, key, val))
+        sim.at(t, partial(_write, sim, rng, key, val))
     kinds = ["crash", "crash", "cut", "isolate"]
     if fam.extended:
         kinds += ["poweroff", "blackhole", "blackhole", "blackhole-isolate"]
@@ -733,23 +731,23 @@ def random_scenario(
         a, b = rng.sample(names, 2)
         if kind in ("crash", "poweroff"):
             down = sim.crash if kind == "crash" else sim.poweroff
-            sim.at(ft, lambda a=a, down=down: down(a))
-            sim.at(ft + rng.uniform(0.05, 1.5), lambda a=a: sim.start(a))
+            sim.at(ft, partial(down, a))
+            sim.at(ft + rng.uniform(0.05, 1.5), partial(sim.start, a))
         elif kind == "cut":
-            sim.at(ft, lambda a=a, b=b: sim.cut(a, b))
+            sim.at(ft, partial(sim.cut, a, b))
             sim.at(ft + rng.uniform(0.1, 1.5), sim.recover)
         elif kind == "isolate":
-            sim.at(ft, lambda a=a: sim.isolate(a))
+            sim.at(ft, partial(sim.isolate, a))
             sim.at(ft + rng.uniform(0.1, 1.5), sim.recover)
         elif kind == "blackhole":
-            sim.at(ft, lambda a=a, b=b: sim.blackhole(a, b))
+            sim.at(ft, partial(sim.blackhole, a, b))
             sim.at(ft + rng.uniform(0.1, 4.0), sim.recover)
         else:
-            sim.at(ft, lambda a=a: sim.blackhole_isolate(a))
+            sim.at(ft, partial(sim.blackhole_isolate, a))
             sim.at(ft + rng.uniform(0.1, 4.0), sim.recover)
     sim.at(duration, sim.recover)
     for name in names:
-        sim.at(duration, lambda name=name: sim.start(name))
+        sim.at(duration, partial(sim.start, name))
     return sim
 
 

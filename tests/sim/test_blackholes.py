@@ -10,6 +10,8 @@ are scaled: dialled keepalive 2 s, accepted keepalive 3 s, retransmission
 
 from __future__ import annotations
 
+from functools import partial
+
 from refnode.core.node import Role
 from refnode.core.trace import Transition
 from tests.sim.sim import Simulator
@@ -17,7 +19,7 @@ from tests.sim.sim import Simulator
 
 def _started(sim: Simulator, until: float = 1.0) -> str:
     for name in sim.hosts:
-        sim.at(0.0, lambda name=name: sim.start(name))
+        sim.at(0.0, partial(sim.start, name))
     sim.run_until(until)
     leaders = [n for n, h in sim.hosts.items() if h.node and h.node.role is Role.LEADING]
     assert len(leaders) == 1, leaders
@@ -26,7 +28,7 @@ def _started(sim: Simulator, until: float = 1.0) -> str:
 
 def _write(sim: Simulator, name: str, n: int, start: float, every: float = 0.05) -> None:
     for i in range(n):
-        sim.at(start + i * every, lambda i=i: sim.client_set(name, f"k{i}", f"v{i}".encode()))
+        sim.at(start + i * every, partial(sim.client_set, name, f"k{i}", f"v{i}".encode()))
 
 
 def _check(sim: Simulator) -> None:

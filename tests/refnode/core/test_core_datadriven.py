@@ -7,13 +7,11 @@ Regenerate the golden output with ``pytest tests/refnode/core --rewrite`` (or
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from datadriven import run_file
+from tests.refnode.core.datadriven import run_file
 
 DATA = Path(__file__).parents[2] / "testdata" / "refnode_core"
 

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import os
 import random
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,9 +71,7 @@ from refnode.core.quorum import majority
 from refnode.core.store import PersistentState
 from refnode.core.tables import TABLES
 from refnode.core.trace import Tracer, Transition
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_core_hypothesis import messages, u32, u64
+from tests.refnode.core.test_core_hypothesis import messages, u32, u64
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("SM_EXAMPLES", "25")),
@@ -316,7 +312,7 @@ def test_LeaderDiscovery_every_state_input_pair(
         if _formed(disc, inp):
             assert (state, inp) not in LEADER_SYNC_TRANSITIONS
             return
-        expect = state
+        expect: LeaderSyncState = state
         voter_steps = [s for s in (_V_FI, _V_EA, _V_NLA) if s not in LEADER_PREFIX[state]]
         for q in QUORUMS:
             if not _formed(disc, q):
@@ -673,19 +669,29 @@ def _elect(node: Node, winner: str) -> None:
     node.handle_timer(0.25)
 
 
+def _elected(node: Node, winner: Any) -> Node:
+    """``node`` after winning (or losing) an election to ``winner``."""
+    _elect(node, winner)
+    return node
+
+
+def _stepped(node: Node, inp: Any) -> Node:
+    """``node`` after one input at time 0."""
+    node.step(inp, 0.0)
+    return node
+
+
 NODE_BUILDERS: dict[Role, list[Callable[[list[Transition]], Node]]] = {
     Role.ELECTING: [lambda m: _node(CONFIG, m)],
     Role.LEADING: [
         lambda m: _node(NodeConfig(host=MEMBERS[0], mode=Mode.EMBEDDED), m),
         lambda m: _node(NodeConfig(host=MEMBERS[0]), m),
-        lambda m: (lambda n: (_elect(n, E1), n)[1])(_node(CONFIG, m)),
+        lambda m: _elected(_node(CONFIG, m), E1),
     ],
-    Role.FOLLOWING: [lambda m: (lambda n: (_elect(n, E2), n)[1])(_node(CONFIG, m))],
+    Role.FOLLOWING: [lambda m: _elected(_node(CONFIG, m), E2)],
     Role.WATCHING: [lambda m: _node(WATCHER_CFG, m)],
-    Role.PAUSED: [
-        lambda m: (lambda n: (n.step(ConnectionClosed(conn=-1), 0.0), n)[1])(_node(WATCHER_CFG, m))
-    ],
-    Role.STOPPED: [lambda m: (lambda n: (n.step(Stop(), 0.0), n)[1])(_node(CONFIG, m))],
+    Role.PAUSED: [lambda m: _stepped(_node(WATCHER_CFG, m), ConnectionClosed(conn=-1))],
+    Role.STOPPED: [lambda m: _stepped(_node(CONFIG, m), Stop())],
 }
 conns = st.integers(-2, 3)
 NODE_INPUTS: dict[str, st.SearchStrategy[Any]] = {

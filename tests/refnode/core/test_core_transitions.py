@@ -10,7 +10,6 @@ is listed in :data:`IMPOSSIBLE` with the reason it cannot happen.
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -18,10 +17,8 @@ import pytest
 
 from refnode.core.tables import TABLES
 from refnode.core.trace import Transition
+from tests.refnode.core.datadriven import run_file
 from tests.sim.sim import FAMILIES, run_seed
-
-sys.path.insert(0, str(Path(__file__).parent))
-from datadriven import run_file
 
 DATA = Path(__file__).parents[2] / "testdata" / "refnode_core"
 SIM_SEEDS = range(8)
