@@ -35,6 +35,7 @@ class Subcommand:
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("bench", "harness.bench.cli", "benchmarks: codec, cluster, failover (see --list)"),
+    Subcommand("capture", "harness.capture.cli", "decode gometa frames from a pcap file"),
     Subcommand("cluster", "harness.cluster_cli", "start a local ensemble on loopback: cluster up"),
     Subcommand("conform", "conformance.cli", "run the conformance suite against a target"),
     Subcommand("decode", "wire.cli", "decode gometa frames given as hex"),
